@@ -1,0 +1,207 @@
+package wire
+
+import "bytes"
+
+// maxChunkLine bounds a chunk-size line with its extensions.
+const maxChunkLine = 4096
+
+// parseChunked validates chunks from r.scanOff on (so a body that arrives in
+// many reads is scanned once), and when the last chunk and the trailer section
+// are in, decodes the body in place right after the head.
+func parseChunked(buf []byte, r *Request, lim *Limits) (int, error) {
+	p := r.scanOff
+	for {
+		size, data, err := chunkHeader(buf, p)
+		if err != nil {
+			return 0, err
+		}
+		if size == 0 {
+			end, err := parseTrailers(buf, data, r, lim)
+			if err != nil {
+				return 0, err
+			}
+			decodeChunks(buf, r)
+			return end, nil
+		}
+		if r.decoded+size > lim.MaxBody {
+			return 0, ErrBodyTooLarge
+		}
+		next := data + int(size)
+		if next >= len(buf) {
+			return 0, ErrNeedMore
+		}
+		switch {
+		case buf[next] == '\n':
+			next++
+		case buf[next] == '\r' && next+1 < len(buf):
+			if buf[next+1] != '\n' {
+				return 0, ErrChunkData
+			}
+			next += 2
+		case buf[next] == '\r':
+			return 0, ErrNeedMore
+		default:
+			return 0, ErrChunkData
+		}
+		r.decoded += size
+		p, r.scanOff = next, next
+	}
+}
+
+// chunkHeader parses "chunk-size [chunk-ext] CRLF" at p: the size and where the data starts.
+func chunkHeader(buf []byte, p int) (size int64, data int, err error) {
+	nl := bytes.IndexByte(buf[p:min(len(buf), p+maxChunkLine)], '\n')
+	if nl < 0 {
+		if len(buf)-p >= maxChunkLine {
+			return 0, 0, ErrChunkExt
+		}
+		return 0, 0, ErrNeedMore
+	}
+	end := p + nl
+	if end > p && buf[end-1] == '\r' {
+		end--
+	}
+	i := p
+	for ; i < end && hexValue[buf[i]] >= 0; i++ {
+		if i-p == 15 { // 16 hex digits would overflow int64
+			return 0, 0, ErrChunkSize
+		}
+		size = size<<4 | int64(hexValue[buf[i]])
+	}
+	if i == p {
+		return 0, 0, ErrChunkSize
+	}
+	if err := checkChunkExt(buf[i:end]); err != nil {
+		return 0, 0, err
+	}
+	return size, p + nl + 1, nil
+}
+
+// checkChunkExt validates *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ).
+// Extensions are accepted and ignored; malformed ones are refused because
+// lenient parsers that disagree on them are a smuggling vector.
+func checkChunkExt(b []byte) error {
+	i := 0
+	skipBWS := func() {
+		for i < len(b) && isOWS(b[i]) {
+			i++
+		}
+	}
+	for {
+		skipBWS()
+		if i == len(b) {
+			return nil
+		}
+		if b[i] != ';' {
+			if b[i] == '\r' {
+				return ErrBareCR
+			}
+			return ErrChunkExt
+		}
+		i++
+		skipBWS()
+		n := i
+		for i < len(b) && tokenTable[b[i]] {
+			i++
+		}
+		if i == n {
+			return ErrChunkExt
+		}
+		skipBWS()
+		if i == len(b) || b[i] != '=' {
+			continue
+		}
+		i++
+		skipBWS()
+		if i < len(b) && b[i] == '"' {
+			if i = quotedStringEnd(b, i); i < 0 {
+				return ErrChunkExt
+			}
+			continue
+		}
+		v := i
+		for i < len(b) && tokenTable[b[i]] {
+			i++
+		}
+		if i == v {
+			return ErrChunkExt
+		}
+	}
+}
+
+// quotedStringEnd returns the index after the quoted-string starting at b[i]=='"', or -1.
+func quotedStringEnd(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1
+		case c == '\\':
+			i++
+			if i == len(b) || !(valueTable[b[i]]) {
+				return -1
+			}
+		case !valueTable[c]:
+			return -1
+		}
+	}
+	return -1
+}
+
+// parseTrailers parses the trailer section at p up to its empty line.
+func parseTrailers(buf []byte, p int, r *Request, lim *Limits) (int, error) {
+	start := p
+	r.Trailers = r.Trailers[:0]
+	for {
+		if p-start > lim.MaxHeaderBytes {
+			return 0, ErrHeadersTooLarge
+		}
+		if p >= len(buf) {
+			return 0, ErrNeedMore
+		}
+		switch buf[p] {
+		case '\n':
+			return p + 1, nil
+		case '\r':
+			if p+1 == len(buf) {
+				return 0, ErrNeedMore
+			}
+			if buf[p+1] != '\n' {
+				return 0, ErrBareCR
+			}
+			return p + 2, nil
+		case ' ', '\t':
+			return 0, ErrObsFold
+		}
+		f, next, err := parseField(buf, p, start, lim.MaxHeaderBytes)
+		if err != nil {
+			return 0, err
+		}
+		if len(r.Trailers) >= lim.MaxFields {
+			return 0, ErrTooManyFields
+		}
+		r.Trailers = append(r.Trailers, f)
+		p = next
+	}
+}
+
+// decodeChunks moves the chunk data of a validated body together, right
+// after the head. Data only ever moves towards the start, and the trailers
+// lie past the last chunk, so nothing still needed is overwritten.
+func decodeChunks(buf []byte, r *Request) {
+	dst := r.HeadEnd
+	p := r.HeadEnd
+	for {
+		size, data, _ := chunkHeader(buf, p)
+		if size == 0 {
+			break
+		}
+		dst += copy(buf[dst:], buf[data:data+int(size)])
+		p = data + int(size)
+		if buf[p] == '\r' {
+			p++
+		}
+		p++
+	}
+	r.Body = Span{int32(r.HeadEnd), int32(dst)}
+	r.ContentLength = int64(dst - r.HeadEnd)
+}

@@ -1,0 +1,398 @@
+package wire
+
+import "bytes"
+
+// Parse parses one request at the start of buf.
+//
+// It returns the number of bytes the request spans (empty lines before the
+// request line included) once the whole request, body too, is in buf;
+// ErrNeedMore while it is not; or an *Error. After ErrNeedMore with
+// r.HeadEnd > 0 the head is known (the caller may answer 100 Continue), and
+// calling Parse again with the same r on a longer buf resumes where it
+// stopped instead of scanning the body again. Any other r must be Reset.
+//
+// A chunked body is decoded in place: the bytes of buf between HeadEnd and
+// the end of the request are rewritten, so buf must be the caller's to modify.
+func Parse(buf []byte, r *Request, lim *Limits) (int, error) {
+	if r.HeadEnd == 0 {
+		if err := parseHead(buf, r, lim); err != nil {
+			return 0, err
+		}
+	}
+	switch {
+	case r.Chunked:
+		return parseChunked(buf, r, lim)
+	case r.ContentLength > 0:
+		end := r.HeadEnd + int(r.ContentLength)
+		if len(buf) < end {
+			return 0, ErrNeedMore
+		}
+		r.Body = Span{int32(r.HeadEnd), int32(end)}
+		return end, nil
+	default:
+		r.Body = Span{int32(r.HeadEnd), int32(r.HeadEnd)}
+		return r.HeadEnd, nil
+	}
+}
+
+// parseHead parses the request line and the header section.
+func parseHead(buf []byte, r *Request, lim *Limits) error {
+	r.Reset()
+	// RFC 9112 §2.2: ignore at least one empty line before the request line
+	// (the CRLF some clients send after a POST body).
+	i := 0
+	for i < len(buf) {
+		if buf[i] == '\n' {
+			i++
+		} else if buf[i] == '\r' {
+			if i+1 == len(buf) {
+				return ErrNeedMore
+			}
+			if buf[i+1] != '\n' {
+				return ErrBareCR
+			}
+			i += 2
+		} else {
+			break
+		}
+		if i > lim.MaxRequestLine {
+			return ErrTooManyEmptyLines
+		}
+	}
+	start := i
+
+	// Method: checked as it arrives, so garbage (a TLS hello) fails at once.
+	for ; i < len(buf) && buf[i] != ' '; i++ {
+		if !tokenTable[buf[i]] {
+			return ErrMethod
+		}
+	}
+	if i == len(buf) {
+		if i-start > lim.MaxRequestLine {
+			return ErrURITooLong
+		}
+		return ErrNeedMore
+	}
+	if i == start {
+		return ErrMethod
+	}
+	r.Method = Span{int32(start), int32(i)}
+
+	nl := bytes.IndexByte(buf[i:], '\n')
+	if nl < 0 {
+		if len(buf)-start > lim.MaxRequestLine {
+			return ErrURITooLong
+		}
+		return ErrNeedMore
+	}
+	eol := i + nl // index of '\n'
+	if eol-start > lim.MaxRequestLine {
+		return ErrURITooLong
+	}
+	lineEnd := eol
+	if buf[lineEnd-1] == '\r' {
+		lineEnd--
+	}
+	if err := parseTargetAndVersion(buf, i+1, lineEnd, r); err != nil {
+		return err
+	}
+	return parseFields(buf, eol+1, r, lim)
+}
+
+// parseTargetAndVersion parses "SP request-target SP HTTP-version" in buf[i:end].
+func parseTargetAndVersion(buf []byte, i, end int, r *Request) error {
+	line := buf[:end]
+	sp := bytes.IndexByte(line[i:], ' ')
+	if sp <= 0 {
+		return ErrRequestLine
+	}
+	tEnd := i + sp
+	for j := i; j < tEnd; j++ {
+		if c := line[j]; c <= ' ' || c == 0x7f {
+			if c == '\r' {
+				return ErrBareCR
+			}
+			return ErrTarget
+		}
+	}
+	r.Target = Span{int32(i), int32(tEnd)}
+	if err := splitTarget(buf, r); err != nil {
+		return err
+	}
+
+	v := line[tEnd+1:]
+	if len(v) != 8 || string(v[:5]) != "HTTP/" || v[6] != '.' || v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9' {
+		if bytes.IndexByte(v, '\r') >= 0 {
+			return ErrBareCR
+		}
+		return ErrVersion
+	}
+	if v[5] != '1' {
+		return ErrVersionNotSupp
+	}
+	if v[7] == '0' {
+		r.Minor = 0
+	} else {
+		r.Minor = 1 // 1.x answers as 1.1 (RFC 9110 §6.2)
+	}
+	return nil
+}
+
+// splitTarget finds the path and query of the target: origin-form "/p?q",
+// absolute-form "http://host/p?q", asterisk-form "*", authority-form "host:port".
+func splitTarget(buf []byte, r *Request) error {
+	t := r.Target.Of(buf)
+	off := int(r.Target.Off)
+	p := 0
+	switch {
+	case t[0] == '/':
+	case len(t) == 1 && t[0] == '*':
+		r.Path = r.Target
+		return nil
+	case hasSchemePrefix(t):
+		p = bytes.Index(t, []byte("://")) + 3
+		slash := bytes.IndexAny(t[p:], "/?")
+		if slash < 0 {
+			r.Path = Span{int32(off + len(t)), int32(off + len(t))}
+			return nil
+		}
+		p += slash
+	default:
+		if bytes.IndexByte(t, '/') >= 0 {
+			return ErrTarget
+		}
+		r.Path = r.Target // authority-form, for CONNECT
+		return nil
+	}
+	q := bytes.IndexByte(t[p:], '?')
+	pathEnd := len(t)
+	if q >= 0 {
+		pathEnd = p + q
+		r.Query = Span{int32(off + pathEnd + 1), int32(off + len(t))}
+	}
+	for j := p; j < pathEnd; j++ {
+		if t[j] == '%' {
+			if j+2 >= pathEnd || hexValue[t[j+1]] < 0 || hexValue[t[j+2]] < 0 {
+				return ErrPercent
+			}
+			r.PathEscaped = true
+		}
+	}
+	r.Path = Span{int32(off + p), int32(off + pathEnd)}
+	return nil
+}
+
+func hasSchemePrefix(t []byte) bool {
+	return (len(t) > 7 && EqualFold(t[:7], "http://")) || (len(t) > 8 && EqualFold(t[:8], "https://"))
+}
+
+// parseFields parses header fields from buf[p:] up to the empty line.
+func parseFields(buf []byte, p int, r *Request, lim *Limits) error {
+	start := p
+	var te teState
+	for {
+		if p-start > lim.MaxHeaderBytes {
+			return ErrHeadersTooLarge
+		}
+		if p >= len(buf) {
+			return ErrNeedMore
+		}
+		switch buf[p] {
+		case '\n':
+			r.HeadEnd = p + 1
+			return finishHead(buf, r, &te, lim)
+		case '\r':
+			if p+1 == len(buf) {
+				return ErrNeedMore
+			}
+			if buf[p+1] != '\n' {
+				return ErrBareCR
+			}
+			r.HeadEnd = p + 2
+			return finishHead(buf, r, &te, lim)
+		case ' ', '\t':
+			return ErrObsFold
+		}
+		f, next, err := parseField(buf, p, start, lim.MaxHeaderBytes)
+		if err != nil {
+			return err
+		}
+		if len(r.Fields) >= lim.MaxFields {
+			return ErrTooManyFields
+		}
+		r.Fields = append(r.Fields, f)
+		if err := r.interpret(buf, f, &te); err != nil {
+			return err
+		}
+		p = next
+	}
+}
+
+// parseField parses one "name: value" line starting at p. sectionStart and
+// max bound the section for the 431 check while the line is incomplete.
+func parseField(buf []byte, p, sectionStart, max int) (Field, int, error) {
+	i := p
+	for i < len(buf) && tokenTable[buf[i]] {
+		i++
+	}
+	if i == len(buf) {
+		if i-sectionStart > max {
+			return Field{}, 0, ErrHeadersTooLarge
+		}
+		return Field{}, 0, ErrNeedMore
+	}
+	if i == p || buf[i] != ':' {
+		return Field{}, 0, ErrFieldName // includes whitespace before the colon
+	}
+	name := Span{int32(p), int32(i)}
+	i++
+	vs := i
+	for i < len(buf) && valueTable[buf[i]] {
+		i++
+	}
+	if i == len(buf) {
+		if i-sectionStart > max {
+			return Field{}, 0, ErrHeadersTooLarge
+		}
+		return Field{}, 0, ErrNeedMore
+	}
+	ve := i
+	switch buf[i] {
+	case '\n':
+	case '\r':
+		if i+1 == len(buf) {
+			return Field{}, 0, ErrNeedMore
+		}
+		if buf[i+1] != '\n' {
+			return Field{}, 0, ErrBareCR
+		}
+		i++
+	default:
+		return Field{}, 0, ErrFieldValue
+	}
+	vs, ve = trimOWS(buf, vs, ve)
+	return Field{Name: name, Value: Span{int32(vs), int32(ve)}}, i + 1, nil
+}
+
+// teState collects Transfer-Encoding codings across repeated fields.
+type teState struct {
+	seen, chunkedLast, chunkedTwice, other, unknown bool
+}
+
+// interpret records what the server itself needs from a header field.
+func (r *Request) interpret(buf []byte, f Field, te *teState) error {
+	name, value := f.Name.Of(buf), f.Value.Of(buf)
+	switch len(name) {
+	case 4:
+		if EqualFold(name, "host") {
+			r.hostSeen++
+			r.Host = f.Value
+			for _, c := range value {
+				if c <= ' ' || c == '/' || c == '\\' || c == 0x7f {
+					return ErrHost
+				}
+			}
+		}
+	case 6:
+		if EqualFold(name, "expect") {
+			if !EqualFold(value, "100-continue") {
+				return ErrExpectation
+			}
+			r.Expect100 = true
+		}
+	case 10:
+		if EqualFold(name, "connection") {
+			Tokens(value, func(tok []byte) bool {
+				if EqualFold(tok, "close") {
+					r.ConnClose = true
+				} else if EqualFold(tok, "keep-alive") {
+					r.ConnKeepAlive = true
+				}
+				return true
+			})
+		}
+	case 14:
+		if EqualFold(name, "content-length") {
+			n, ok := parseDecimal(value)
+			if !ok {
+				return ErrContentLength
+			}
+			if r.clSeen && n != r.ContentLength {
+				return ErrDupContentLength
+			}
+			r.clSeen, r.ContentLength = true, n
+		}
+	case 17:
+		if EqualFold(name, "transfer-encoding") {
+			Tokens(value, func(tok []byte) bool {
+				if te.chunkedLast {
+					if EqualFold(tok, "chunked") {
+						te.chunkedTwice = true
+					}
+					te.chunkedLast = false
+				}
+				switch {
+				case EqualFold(tok, "chunked"):
+					te.chunkedLast = true
+				case EqualFold(tok, "gzip"), EqualFold(tok, "x-gzip"), EqualFold(tok, "deflate"),
+					EqualFold(tok, "compress"), EqualFold(tok, "x-compress"):
+					te.other = true
+				default:
+					te.unknown = true
+				}
+				return true
+			})
+			te.seen = true
+		}
+	}
+	return nil
+}
+
+// finishHead checks the header section as a whole: framing and Host.
+func finishHead(buf []byte, r *Request, te *teState, lim *Limits) error {
+	if r.hostSeen > 1 {
+		return ErrManyHosts
+	}
+	if r.Minor == 1 && r.hostSeen == 0 {
+		return ErrNoHost
+	}
+	if r.Minor == 0 {
+		r.Expect100 = false // RFC 9110 §10.1.1: ignore it from HTTP/1.0
+	}
+	if te.seen {
+		switch {
+		case r.Minor == 0:
+			return ErrTEOnHTTP10
+		case r.clSeen:
+			return ErrCLAndTE
+		case te.unknown:
+			return ErrTEUnsupported
+		case !te.chunkedLast || te.chunkedTwice:
+			return ErrTENotChunked
+		case te.other:
+			return ErrTEUnsupported
+		}
+		r.Chunked = true
+		r.ContentLength = -1
+		r.scanOff = r.HeadEnd
+	}
+	if r.ContentLength > lim.MaxBody {
+		return ErrBodyTooLarge
+	}
+	return nil
+}
+
+// parseDecimal parses 1*DIGIT into a non-negative int64 (at most 18 digits).
+func parseDecimal(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
