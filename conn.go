@@ -1,0 +1,377 @@
+package kahttp
+
+import (
+	"errors"
+	"net"
+	"os"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kahttp/kahttp/eventloop"
+	"github.com/kahttp/kahttp/internal/wire"
+	"github.com/valyala/bytebufferpool"
+)
+
+// protocol is the HTTP/1.x eventloop.Handler: one session per connection.
+type protocol struct{ srv *Server }
+
+// phase is where a connection is between two requests; it picks the timer.
+type phase uint8
+
+const (
+	phaseIdle    phase = iota // nothing buffered: IdleTimeout (HeaderTimeout for a new connection)
+	phaseHead                 // a request has started: HeaderTimeout from its first byte
+	phaseBody                 // head done, body arriving: IdleTimeout since the last bytes
+	phaseBusy                 // a pooled handler runs: no timer
+	phasePaused               // output piled up past MaxOutboundBytes: IdleTimeout for the client to read
+)
+
+// session is the HTTP state of one connection. Fields above mu belong to
+// the connection's loop; those below are shared with the pooled worker.
+type session struct {
+	srv     *Server
+	c       *eventloop.Conn
+	remote  net.Addr
+	served  int      // requests answered on this connection
+	phase   phase
+	pending *Request // head parsed, body still arriving
+	sent100 bool
+	reason  closeReason // why the connection is closing
+	t       task        // the pooled request in flight (one at a time, so embedded)
+	sink    pooledSink
+
+	mu       sync.Mutex
+	inflight bool // t is running or its response not yet sent
+	done     bool // t's response is complete
+	closed   bool // the connection is gone
+	orphan   int  // a dup of the socket, to finish t's response after a half-close; -1 if none
+
+	outbound atomic.Int64  // the loop's last look at Pending(), for the worker's backpressure
+	unsent   atomic.Int64  // bytes a worker handed to AsyncWrite not yet written
+	drain    chan struct{} // signals a worker waiting for output to drain
+	waiting  atomic.Bool   // a worker waits on drain
+}
+
+func (p *protocol) Open(c *eventloop.Conn) bool {
+	srv := p.srv
+	srv.stats.accepted.Add(1)
+	if srv.draining.Load() {
+		srv.stats.connClosed(reasonShutdown, 0)
+		return false
+	}
+	s := &session{srv: srv, c: c, remote: c.RemoteAddr(), orphan: -1, drain: make(chan struct{}, 1)}
+	s.sink.s = s
+	c.Session = s
+	// A new connection must send its first request within HeaderTimeout.
+	c.SetDeadline(time.Now().Add(srv.cfg.HeaderTimeout))
+	return true
+}
+
+func (p *protocol) Traffic(c *eventloop.Conn, in []byte) int {
+	return c.Session.(*session).traffic(in)
+}
+
+func (p *protocol) Expired(c *eventloop.Conn) {
+	s := c.Session.(*session)
+	switch s.phase {
+	case phaseIdle:
+		if s.served == 0 {
+			s.closeWith(reasonHeaderTimeout)
+		} else {
+			s.closeWith(reasonIdleTimeout)
+		}
+	case phaseHead, phaseBody:
+		s.refuse(StatusRequestTimeout, "request not received in time", reasonHeaderTimeout)
+	case phasePaused:
+		s.closeWith(reasonOverloaded) // the client does not read its responses
+	}
+}
+
+func (p *protocol) Closed(c *eventloop.Conn, err error) {
+	s, _ := c.Session.(*session)
+	if s == nil {
+		return
+	}
+	if s.pending != nil {
+		releaseRequest(s.pending)
+		s.pending = nil
+	}
+	reason := s.reason
+	if reason == reasonNone {
+		reason = reasonClientClosed
+		if err == nil {
+			reason = reasonShutdown // closed by the engine's stop
+		}
+	}
+	s.srv.stats.connClosed(reason, s.served)
+
+	s.mu.Lock()
+	s.closed = true
+	if s.inflight {
+		// gnet closes on EOF, also when the client only half-closed and still
+		// waits for its answer: keep a dup of the socket to deliver it.
+		if fd, err := c.Dup(); err == nil {
+			s.orphan = fd
+		}
+		s.t.req.ctx.cancel()
+	}
+	done := s.inflight && s.done
+	s.mu.Unlock()
+	if done {
+		go s.finishOrphan() // finished, but the loop had not sent it yet
+	}
+	select {
+	case s.drain <- struct{}{}:
+	default:
+	}
+}
+
+// traffic answers every complete request in `in`, in order, and returns
+// how many bytes it consumed.
+func (s *session) traffic(in []byte) int {
+	if s.t.req != nil && !s.completePooled() {
+		s.watch()
+		return 0 // the pooled handler still runs; the rest waits in the buffer
+	}
+	consumed := 0
+	for !s.c.Closing() && s.t.req == nil {
+		buf := in[consumed:]
+		if len(buf) == 0 {
+			s.idle()
+			break
+		}
+		if s.c.Pending() > s.srv.cfg.MaxOutboundBytes {
+			s.pause(len(buf))
+			break
+		}
+		req := s.pending
+		if req == nil {
+			req = acquireRequest()
+		}
+		n, err := wire.Parse(buf, &req.w, &s.srv.limits)
+		if err == wire.ErrNeedMore {
+			s.incomplete(req)
+			break
+		}
+		s.pending = nil
+		if err != nil {
+			releaseRequest(req)
+			var we *wire.Error
+			errors.As(err, &we)
+			s.refuse(we.Status, we.Reason, reasonBadRequest)
+			break
+		}
+		consumed += n
+		s.serve(req, buf[:n])
+	}
+	s.watch()
+	return consumed
+}
+
+// idle is between requests with nothing buffered.
+func (s *session) idle() {
+	if s.srv.draining.Load() {
+		s.closeWith(reasonShutdown)
+		return
+	}
+	if s.phase != phaseIdle {
+		s.phase = phaseIdle
+		s.c.SetDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
+	}
+}
+
+// incomplete keeps a partial request waiting for its bytes.
+func (s *session) incomplete(req *Request) {
+	if req.w.HeadEnd == 0 {
+		releaseRequest(req)
+		if s.phase != phaseHead {
+			s.phase = phaseHead
+			s.c.SetDeadline(time.Now().Add(s.srv.cfg.HeaderTimeout))
+		}
+		return
+	}
+	s.pending = req
+	s.phase = phaseBody
+	s.c.SetDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
+	if req.w.Expect100 && !s.sent100 {
+		// The client waits for this before it sends the body (RFC 9110 §10.1.1).
+		s.sent100 = true
+		out := s.c.Output()
+		out.B = append(out.B, "HTTP/1.1 100 Continue\r\n\r\n"...)
+	}
+}
+
+// pause stops reading requests while the connection's output is past its
+// limit: a client that pipelines without reading cannot grow server memory.
+func (s *session) pause(buffered int) {
+	limit := s.srv.cfg.MaxRequestLineBytes + s.srv.cfg.MaxHeaderBytes + int(s.srv.cfg.MaxBodyBytes)
+	if buffered > limit {
+		s.closeWith(reasonOverloaded) // gnet cannot stop reading; do not buffer without bound
+		return
+	}
+	if s.phase != phasePaused {
+		s.phase = phasePaused
+		s.c.SetDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
+	}
+}
+
+// watch asks the loop to look at this connection on every fast tick while
+// the output has to drain (paused, or a pooled handler waits), and tells a
+// waiting worker how far it has drained.
+func (s *session) watch() {
+	pending := int64(s.c.Pending())
+	s.outbound.Store(pending)
+	if s.waiting.Load() && pending+s.unsent.Load() <= int64(s.srv.cfg.MaxOutboundBytes) {
+		select {
+		case s.drain <- struct{}{}:
+		default:
+		}
+	}
+	s.c.Watch(s.phase == phasePaused || s.waiting.Load())
+}
+
+// serve answers one complete request: inline on the loop, or handed to the pool.
+func (s *session) serve(req *Request, raw []byte) {
+	s.phase = phaseBusy
+	s.sent100 = false
+	req.bind(raw)
+	req.remote = s.remote
+	keep, reason, left := s.policy(req)
+	h, mode := s.srv.route(req)
+	s.served++
+	s.srv.stats.requests.Add(1)
+	if mode == Inline {
+		w := acquireResponse(req, s.srv, s, keep, reason, left)
+		s.run(h, w, req)
+		w.finish()
+		s.settle(w)
+		releaseResponse(w)
+		releaseRequest(req)
+		return
+	}
+
+	req.detach()
+	s.t = task{s: s, req: req, h: h, keep: keep, reason: reason, left: left}
+	s.mu.Lock()
+	s.inflight, s.done = true, false
+	s.mu.Unlock()
+	s.c.SetDeadline(time.Time{})
+	s.srv.inflight.Add(1)
+	if !s.srv.pool.submit(&s.t) {
+		s.srv.inflight.Done()
+		s.mu.Lock()
+		s.inflight = false
+		s.mu.Unlock()
+		s.t = task{}
+		s.srv.stats.rejected.Add(1)
+		w := acquireResponse(req, s.srv, s, keep, reason, left)
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(StatusServiceUnavailable)
+		_, _ = w.WriteString("503 Service Unavailable: server busy\n")
+		w.finish()
+		s.settle(w)
+		releaseResponse(w)
+		releaseRequest(req)
+	}
+}
+
+// policy is the keep-alive decision for a request, before the handler runs
+// (the response can still turn it into a close). left is the number of
+// requests the connection may still take after this one, -1 for no limit.
+func (s *session) policy(r *Request) (keep bool, reason closeReason, left int) {
+	left = -1
+	if max := s.srv.cfg.MaxRequestsPerConn; max > 0 {
+		left = max - s.served - 1
+	}
+	switch {
+	case r.w.ConnClose:
+		return false, reasonClientAsked, left
+	case r.w.Minor == 0 && !r.w.ConnKeepAlive:
+		return false, reasonHTTP10, left
+	case left == 0:
+		return false, reasonMaxRequests, 0
+	case s.srv.draining.Load():
+		return false, reasonShutdown, left
+	}
+	return true, reasonNone, left
+}
+
+// run calls the handler, turning a panic into a 500 (or an aborted
+// response if the head is already out) so the server keeps serving.
+func (s *session) run(h Handler, w *Response, r *Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.srv.cfg.Logger.Error("kahttp: handler panic", "panic", v, "request", r.String(),
+				"stack", string(debug.Stack()))
+			w.recovered()
+		}
+	}()
+	h.Serve(w, r)
+}
+
+// settle applies the response's verdict on the connection.
+func (s *session) settle(w *Response) {
+	if !w.keepAlive {
+		s.closeWith(w.reason)
+	}
+}
+
+func (s *session) closeWith(r closeReason) {
+	if s.reason == reasonNone {
+		s.reason = r
+	}
+	s.c.CloseAfterFlush(s.srv.cfg.IdleTimeout)
+}
+
+// refuse answers a request the server will not serve, and closes.
+func (s *session) refuse(status int, reason string, why closeReason) {
+	if s.pending != nil {
+		releaseRequest(s.pending)
+		s.pending = nil
+	}
+	s.srv.stats.requests.Add(1)
+	out := s.c.Output()
+	out.B = appendRefusal(out.B, &s.srv.cfg, status, reason)
+	s.closeWith(why)
+}
+
+// buffer and flush make the session the sink of inline responses: they
+// write straight into the loop's batch.
+func (s *session) buffer() *bytebufferpool.ByteBuffer { return s.c.Output() }
+func (s *session) flush() error {
+	if err := s.c.Flush(); err != nil {
+		return ErrConnClosed
+	}
+	return nil
+}
+
+// cancelInflight cancels the context of the pooled request running, if any.
+// Any goroutine.
+func (s *session) cancelInflight() {
+	s.mu.Lock()
+	if s.inflight && !s.done {
+		s.t.req.ctx.cancel()
+	}
+	s.mu.Unlock()
+}
+
+// finishOrphan delivers a pooled response whose connection gnet already
+// closed (the client half-closed after its request), through the dup'd socket.
+func (s *session) finishOrphan() {
+	w := s.t.res
+	if s.orphan >= 0 {
+		f := os.NewFile(uintptr(s.orphan), "kahttp-orphan") // non-blocking fd: Go's poller drives it
+		_ = f.SetWriteDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
+		_, _ = f.Write(w.out.B)
+		_ = f.Close()
+		s.orphan = -1
+	}
+	bytebufferpool.Put(w.out)
+	req := s.t.req
+	s.t = task{}
+	releaseResponse(w)
+	releaseRequest(req)
+}

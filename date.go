@@ -1,0 +1,33 @@
+package kahttp
+
+import (
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// The Date field is formatted once per second, not per response.
+type dateLine struct {
+	sec  int64
+	line []byte // "Date: Sun, 22 Nov 2026 02:27:50 GMT\r\n"
+}
+
+var currentDate atomic.Pointer[dateLine]
+
+// timeFormat is IMF-fixdate (RFC 9110 §5.6.7), as net/http.TimeFormat.
+const timeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+func appendDate(b []byte) []byte {
+	now := time.Now()
+	d := currentDate.Load()
+	if d == nil || d.sec != now.Unix() {
+		d = &dateLine{sec: now.Unix()}
+		d.line = now.UTC().AppendFormat(append(make([]byte, 0, 40), "Date: "...), timeFormat)
+		d.line = append(d.line, "\r\n"...)
+		currentDate.Store(d)
+	}
+	return append(b, d.line...)
+}
+
+// s2b views s as bytes without copying; the bytes must not be modified.
+func s2b(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -1,0 +1,142 @@
+package eventloop
+
+import (
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
+)
+
+// Conn is one connection's state in the loop. It costs a few words: no
+// goroutine and no buffer while idle (Output is borrowed for one batch).
+//
+// Concurrency: methods marked "loop only" may be called only from the
+// Handler callbacks (which run on the connection's loop); the others from
+// any goroutine.
+type Conn struct {
+	gc   gnet.Conn
+	eng  *Engine
+	out  *bytebufferpool.ByteBuffer
+	fd   int
+	gone bool // loop only: gnet has closed the conn
+	// closing: loop only: close once the output has left. gnet's Close
+	// drops unsent output, so a Connection: close response must be flushed first.
+	closing bool
+
+	deadline atomic.Int64 // unix nanoseconds; 0 = none
+	expired  atomic.Bool
+	watched  atomic.Bool
+
+	// Session is the protocol's per-connection state.
+	Session any
+}
+
+// Output is the batch buffer: everything appended to it during Traffic is
+// written with one Write when Traffic returns. Loop only.
+func (c *Conn) Output() *bytebufferpool.ByteBuffer {
+	if c.out == nil {
+		c.out = bytebufferpool.Get()
+	}
+	return c.out
+}
+
+// SetOutput hands b to the connection as its batch buffer (b is released
+// with the batch), so a response built elsewhere is sent without a copy.
+// Whatever Output held is written first. Loop only.
+func (c *Conn) SetOutput(b *bytebufferpool.ByteBuffer) {
+	if c.out != nil && len(c.out.B) > 0 {
+		_ = c.Flush()
+	}
+	if c.out != nil {
+		bytebufferpool.Put(c.out)
+	}
+	c.out = b
+}
+
+// Flush writes Output now instead of at the end of the batch. Loop only.
+func (c *Conn) Flush() error {
+	if c.out == nil || len(c.out.B) == 0 || c.gone {
+		return nil
+	}
+	out := c.out
+	_, err := c.gc.Write(out.B) // copies what the socket does not take; on error gnet closes c
+	out.Reset()
+	return err
+}
+
+// Pending is the output not yet taken by the socket: the batch so far plus
+// gnet's outbound buffer. Loop only.
+func (c *Conn) Pending() int {
+	n := c.Outbound()
+	if c.out != nil {
+		n += len(c.out.B)
+	}
+	return n
+}
+
+// CloseAfterFlush closes the connection once everything written so far has
+// reached the socket; further input is discarded. If the peer has not taken
+// it all within linger, the connection is closed anyway. Loop only.
+func (c *Conn) CloseAfterFlush(linger time.Duration) {
+	if !c.closing {
+		c.closing = true
+		c.SetDeadline(time.Now().Add(linger))
+	}
+}
+
+// Closing reports whether CloseAfterFlush was called. Loop only.
+func (c *Conn) Closing() bool { return c.closing }
+
+// Outbound is the number of bytes written but not yet taken by the socket. Loop only.
+func (c *Conn) Outbound() int {
+	if c.gone {
+		return 0
+	}
+	return c.gc.OutboundBuffered()
+}
+
+// SetDeadline arms (or with the zero time disarms) the connection's single
+// timer: once t has passed, the Handler's Expired runs on the loop.
+func (c *Conn) SetDeadline(t time.Time) {
+	if t.IsZero() {
+		c.deadline.Store(0)
+		return
+	}
+	c.deadline.Store(t.UnixNano())
+}
+
+// Watch asks for a Traffic call on every fast tick while on: the way to
+// notice that the outbound buffer drained, since gnet has no event for it.
+func (c *Conn) Watch(on bool) {
+	if c.watched.Swap(on) != on {
+		c.eng.watch(c, on)
+	}
+}
+
+// Wake schedules a Traffic call on the loop, with no new bytes.
+func (c *Conn) Wake() { _ = c.gc.Wake(nil) }
+
+// AsyncWrite queues b for writing on the loop; done (if not nil) runs on the
+// loop once b is written or copied into the outbound buffer, or has failed.
+func (c *Conn) AsyncWrite(b []byte, done func(err error)) error {
+	var cb gnet.AsyncCallback
+	if done != nil {
+		cb = func(_ gnet.Conn, err error) error { done(err); return nil }
+	}
+	return c.gc.AsyncWrite(b, cb)
+}
+
+// Close closes the connection at once, dropping unsent output.
+func (c *Conn) Close() { _ = c.gc.Close() }
+
+// Dup duplicates the socket: a way to finish a response on a connection
+// whose reading half the peer closed (gnet closes it on EOF). Loop only.
+func (c *Conn) Dup() (int, error) { return c.gc.Dup() }
+
+// RemoteAddr is the peer's address. Loop only (gnet clears it on close).
+func (c *Conn) RemoteAddr() net.Addr { return c.gc.RemoteAddr() }
+
+// LocalAddr is the address the connection was accepted on. Loop only.
+func (c *Conn) LocalAddr() net.Addr { return c.gc.LocalAddr() }

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/kahttp/kahttp"
+)
+
+const routes = `kahttp hello: routes
+GET  /plaintext       Hello, World!
+GET  /json            {"message":"Hello, World!"}
+POST /echo            the request body, echoed
+GET  /stream?size=N   N bytes of 'x' in 1 KiB writes, no Content-Length
+GET  /sleep?ms=N      waits N ms (N <= 10000) on the worker pool
+`
+
+const maxSleep = 10000
+
+var chunk = func() []byte {
+	b := make([]byte, 1024)
+	for i := range b {
+		b[i] = 'x'
+	}
+	return b
+}()
+
+// NewApp returns the reference app's handler.
+func NewApp() kahttp.Handler {
+	return kahttp.HandlerFunc(serve)
+}
+
+func serve(w *kahttp.Response, r *kahttp.Request) {
+	get := r.Method() == "GET" || r.Method() == "HEAD"
+	switch r.Path() {
+	case "/":
+		if !get {
+			methodNotAllowed(w, "GET, HEAD")
+			return
+		}
+		text(w, 200, routes)
+	case "/plaintext":
+		if !get {
+			methodNotAllowed(w, "GET, HEAD")
+			return
+		}
+		text(w, 200, "Hello, World!")
+	case "/json":
+		if !get {
+			methodNotAllowed(w, "GET, HEAD")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.WriteString(`{"message":"Hello, World!"}`)
+	case "/echo":
+		if r.Method() != "POST" {
+			methodNotAllowed(w, "POST")
+			return
+		}
+		if ct := r.Header("Content-Type"); ct != "" {
+			w.Header().Set("Content-Type", ct)
+		}
+		_, _ = w.Write(r.Body())
+	case "/stream":
+		if !get {
+			methodNotAllowed(w, "GET, HEAD")
+			return
+		}
+		stream(w, r)
+	case "/sleep":
+		if !get {
+			methodNotAllowed(w, "GET, HEAD")
+			return
+		}
+		sleep(w, r)
+	default:
+		text(w, 404, "404 Not Found\n")
+	}
+}
+
+// stream writes size bytes in 1 KiB pieces without a Content-Length: the
+// buffered writer picks Content-Length, chunked or close-delimited framing.
+func stream(w *kahttp.Response, r *kahttp.Request) {
+	size, err := strconv.Atoi(r.Query("size"))
+	if err != nil || size < 0 {
+		text(w, 400, "size must be a non-negative integer\n")
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	for size > 0 {
+		n := min(size, len(chunk))
+		if _, err := w.Write(chunk[:n]); err != nil {
+			return
+		}
+		size -= n
+	}
+}
+
+// sleep stands in for a handler that waits on a database.
+func sleep(w *kahttp.Response, r *kahttp.Request) {
+	ms, err := strconv.Atoi(r.Query("ms"))
+	if err != nil || ms < 0 || ms > maxSleep {
+		text(w, 400, "ms must be an integer from 0 to 10000\n")
+		return
+	}
+	select {
+	case <-time.After(time.Duration(ms) * time.Millisecond):
+	case <-r.Context().Done():
+		return
+	}
+	text(w, 200, "slept "+strconv.Itoa(ms)+" ms")
+}
+
+func text(w *kahttp.Response, code int, s string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = w.WriteString(s)
+}
+
+func methodNotAllowed(w *kahttp.Response, allow string) {
+	w.Header().Set("Allow", allow)
+	text(w, 405, "405 Method Not Allowed\n")
+}

@@ -1,0 +1,314 @@
+package kahttp
+
+import (
+	"context"
+	"iter"
+	"net"
+	"sync"
+	"unsafe"
+
+	"github.com/kahttp/kahttp/internal/wire"
+	"github.com/valyala/bytebufferpool"
+)
+
+// Request is one parsed HTTP/1.x request.
+//
+// Everything it returns — strings and byte slices alike — is a view into the
+// connection's input buffer (or, for a pooled handler, a pooled copy of it),
+// valid only until the handler returns. The strings are not copies: keep one
+// past the handler with strings.Clone. A Request must not be used after the
+// handler returns.
+type Request struct {
+	w     wire.Request
+	buf   []byte                     // the raw request; views point into it
+	own   *bytebufferpool.ByteBuffer // buf's pooled copy, for pooled handlers
+	arena []byte                     // decoded path and query values
+
+	path   string // decoded path
+	params []Param
+	remote net.Addr
+	ctx    reqContext
+}
+
+// Param is one router parameter: Value is a view into the request path.
+type Param struct {
+	Key, Value string
+}
+
+var requestPool = sync.Pool{New: func() any { return &Request{} }}
+
+func acquireRequest() *Request {
+	r := requestPool.Get().(*Request)
+	r.w.Reset()
+	return r
+}
+
+func releaseRequest(r *Request) {
+	if r.own != nil {
+		bytebufferpool.Put(r.own)
+		r.own = nil
+	}
+	r.buf, r.arena, r.path, r.params, r.remote = nil, r.arena[:0], "", r.params[:0], nil
+	r.ctx.reset()
+	requestPool.Put(r)
+}
+
+// bind makes r's views point into buf (the bytes the request was parsed
+// from) and decodes the path.
+func (r *Request) bind(buf []byte) {
+	r.buf = buf
+	p := r.w.Path.Of(buf)
+	if !r.w.PathEscaped {
+		r.path = b2s(p)
+		return
+	}
+	start := len(r.arena)
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c == '%' { // validated by the parser
+			c = byte(wire.HexValue(p[i+1])<<4 | wire.HexValue(p[i+2]))
+			i += 2
+		}
+		r.arena = append(r.arena, c)
+	}
+	r.path = b2s(r.arena[start:])
+}
+
+// detach copies the request out of the connection's buffer into pooled
+// memory, so it stays valid while a pooled handler runs and the loop moves on.
+// The path and the router's parameters are re-pointed at the copy.
+func (r *Request) detach() {
+	old := r.path
+	r.own = bytebufferpool.Get()
+	r.own.B = append(r.own.B[:0], r.buf...)
+	r.buf = r.own.B
+	if r.w.PathEscaped {
+		return // the decoded path, and so the parameters, live in the arena
+	}
+	r.path = b2s(r.w.Path.Of(r.buf))
+	for i := range r.params {
+		r.params[i].Value = rebase(r.params[i].Value, old, r.path)
+	}
+}
+
+// rebase returns the substring of now at the place v has in old.
+func rebase(v, old, now string) string {
+	if v == "" {
+		return ""
+	}
+	off := int(uintptr(unsafe.Pointer(unsafe.StringData(v))) - uintptr(unsafe.Pointer(unsafe.StringData(old))))
+	return now[off : off+len(v)]
+}
+
+// Method is the request method, e.g. "GET".
+func (r *Request) Method() string { return method(r.w.Method.Of(r.buf)) }
+
+// Target is the request-target as sent, e.g. "/search?q=go".
+func (r *Request) Target() string { return b2s(r.w.Target.Of(r.buf)) }
+
+// Path is the decoded path of the target ("/a b" for "/a%20b").
+func (r *Request) Path() string { return r.path }
+
+// RawPath is the path as sent, still percent-encoded.
+func (r *Request) RawPath() string { return b2s(r.w.Path.Of(r.buf)) }
+
+// RawQuery is the query string as sent, without the '?'.
+func (r *Request) RawQuery() string { return b2s(r.w.Query.Of(r.buf)) }
+
+// Query returns the decoded value of the first query parameter named name,
+// or "" if there is none.
+func (r *Request) Query(name string) string {
+	v, _ := r.LookupQuery(name)
+	return v
+}
+
+// LookupQuery is Query that also reports whether the parameter is present.
+func (r *Request) LookupQuery(name string) (string, bool) {
+	q := r.w.Query.Of(r.buf)
+	for len(q) > 0 {
+		var pair []byte
+		if i := indexByte(q, '&'); i >= 0 {
+			pair, q = q[:i], q[i+1:]
+		} else {
+			pair, q = q, nil
+		}
+		key, val := pair, []byte(nil)
+		if i := indexByte(pair, '='); i >= 0 {
+			key, val = pair[:i], pair[i+1:]
+		}
+		if r.unescapeEqual(key, name) {
+			return r.unescape(val), true
+		}
+	}
+	return "", false
+}
+
+// Proto is "HTTP/1.1" or "HTTP/1.0".
+func (r *Request) Proto() string {
+	if r.w.Minor == 0 {
+		return "HTTP/1.0"
+	}
+	return "HTTP/1.1"
+}
+
+// ProtoMinor is 1 for HTTP/1.1 and 0 for HTTP/1.0.
+func (r *Request) ProtoMinor() int { return int(r.w.Minor) }
+
+// Host is the Host header.
+func (r *Request) Host() string { return b2s(r.w.Host.Of(r.buf)) }
+
+// Header returns the first value of the header field name (case-insensitive), or "".
+func (r *Request) Header(name string) string {
+	v, _ := r.LookupHeader(name)
+	return v
+}
+
+// LookupHeader is Header that also reports whether the field is present.
+func (r *Request) LookupHeader(name string) (string, bool) {
+	return lookupField(r.buf, r.w.Fields, name)
+}
+
+// Headers yields every header field in the order received.
+func (r *Request) Headers() iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for _, f := range r.w.Fields {
+			if !yield(b2s(f.Name.Of(r.buf)), b2s(f.Value.Of(r.buf))) {
+				return
+			}
+		}
+	}
+}
+
+// Trailer returns the first value of the chunked-body trailer field name, or "".
+func (r *Request) Trailer(name string) string {
+	v, _ := lookupField(r.buf, r.w.Trailers, name)
+	return v
+}
+
+// ContentLength is the body's length: the Content-Length sent, or the
+// de-chunked length of a chunked body; 0 without a body.
+func (r *Request) ContentLength() int64 { return int64(r.w.Body.Len()) }
+
+// Body is the whole request body (de-chunked), read before the handler runs.
+func (r *Request) Body() []byte { return r.w.Body.Of(r.buf) }
+
+// RemoteAddr is the client's address.
+func (r *Request) RemoteAddr() net.Addr { return r.remote }
+
+// Context is cancelled when the client goes away or the server's Shutdown
+// deadline passes, so a handler waiting on I/O can stop.
+func (r *Request) Context() context.Context { return &r.ctx }
+
+// Param returns the router parameter key ("" if absent), a view into the path.
+func (r *Request) Param(key string) string {
+	for i := range r.params {
+		if r.params[i].Key == key {
+			return r.params[i].Value
+		}
+	}
+	return ""
+}
+
+// Params are the router parameters in pattern order.
+func (r *Request) Params() []Param { return r.params }
+
+// String is a short description for logs: "GET /path HTTP/1.1".
+func (r *Request) String() string {
+	return r.Method() + " " + r.Target() + " " + r.Proto()
+}
+
+func lookupField(buf []byte, fields []wire.Field, name string) (string, bool) {
+	for _, f := range fields {
+		if equalFoldString(f.Name.Of(buf), name) {
+			return b2s(f.Value.Of(buf)), true
+		}
+	}
+	return "", false
+}
+
+// unescape decodes a query component (%XX and '+'), into the arena when it must change.
+func (r *Request) unescape(v []byte) string {
+	if indexByte(v, '%') < 0 && indexByte(v, '+') < 0 {
+		return b2s(v)
+	}
+	start := len(r.arena)
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '+':
+			c = ' '
+		case c == '%' && i+2 < len(v) && wire.HexValue(v[i+1]) >= 0 && wire.HexValue(v[i+2]) >= 0:
+			c = byte(wire.HexValue(v[i+1])<<4 | wire.HexValue(v[i+2]))
+			i += 2
+		}
+		r.arena = append(r.arena, c)
+	}
+	return b2s(r.arena[start:])
+}
+
+// unescapeEqual reports whether the encoded query key k decodes to name.
+func (r *Request) unescapeEqual(k []byte, name string) bool {
+	if indexByte(k, '%') < 0 && indexByte(k, '+') < 0 {
+		return string(k) == name
+	}
+	mark := len(r.arena)
+	eq := r.unescape(k) == name
+	r.arena = r.arena[:mark]
+	return eq
+}
+
+// method interns the common methods so Method never points into the buffer for them.
+func method(m []byte) string {
+	switch string(m) {
+	case "GET":
+		return "GET"
+	case "POST":
+		return "POST"
+	case "HEAD":
+		return "HEAD"
+	case "PUT":
+		return "PUT"
+	case "DELETE":
+		return "DELETE"
+	case "PATCH":
+		return "PATCH"
+	case "OPTIONS":
+		return "OPTIONS"
+	}
+	return b2s(m)
+}
+
+func equalFoldString(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		x, y := b[i], s[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func indexByte(b []byte, c byte) int {
+	for i, x := range b {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// b2s views b as a string without copying. The caller guarantees b is not
+// modified while the string is in use (until the handler returns).
+func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -1,0 +1,304 @@
+package kahttp
+
+import (
+	"errors"
+	"iter"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/kahttp/kahttp/internal/wire"
+	"github.com/valyala/bytebufferpool"
+)
+
+// Errors a handler's Write may return.
+var (
+	// ErrBodyNotAllowed: the status (1xx, 204, 304) has no body.
+	ErrBodyNotAllowed = errors.New("kahttp: response status does not allow a body")
+	// ErrContentLength: more bytes than the Content-Length the handler set.
+	ErrContentLength = errors.New("kahttp: wrote more than the declared Content-Length")
+	// ErrConnClosed: the connection is gone; the rest of the response is dropped.
+	ErrConnClosed = errors.New("kahttp: connection closed")
+)
+
+// Response is what a handler writes to: status, header fields and body.
+//
+// The body is held up to Config.ResponseBufferSize so that the server can
+// send Content-Length and keep the connection open; past that (or after
+// Flush) it goes out chunked on HTTP/1.1, or close-delimited on HTTP/1.0.
+// A handler that sets Content-Length itself has its body streamed as is,
+// and held to that length. A Response must not be used after the handler returns.
+type Response struct {
+	header ResponseHeader
+	status int
+
+	req  *Request
+	srv  *Server
+	cfg  *Config
+	sink sink
+	out  *bytebufferpool.ByteBuffer // the sink's buffer, where the wire bytes go
+	hold *bytebufferpool.ByteBuffer // body held until the framing is decided
+
+	frame    framing
+	declared int64 // Content-Length set by the handler, or -1
+	written  int64 // body bytes the handler wrote
+	isHead   bool
+	aborted  bool // a handler panicked after the head was sent
+	err      error
+
+	keepAlive bool        // the connection stays open after this response
+	reason    closeReason // why not, when it does not
+	left      int         // requests left on the connection after this one; -1 = no limit
+}
+
+// sink is where a response's bytes go: the event loop's batch for inline
+// handlers, a worker's own buffer for pooled ones.
+type sink interface {
+	buffer() *bytebufferpool.ByteBuffer
+	flush() error // push the buffer's bytes to the connection now
+}
+
+var responsePool = sync.Pool{New: func() any { return &Response{} }}
+
+func acquireResponse(req *Request, srv *Server, s sink, keep bool, reason closeReason, left int) *Response {
+	w := responsePool.Get().(*Response)
+	w.req, w.srv, w.cfg, w.sink = req, srv, &srv.cfg, s
+	w.out = s.buffer()
+	w.declared = -1
+	w.isHead = req.Method() == "HEAD"
+	w.keepAlive, w.reason, w.left = keep, reason, left
+	return w
+}
+
+func releaseResponse(w *Response) {
+	if w.hold != nil {
+		bytebufferpool.Put(w.hold)
+	}
+	kv := w.header.kv[:0]
+	*w = Response{}
+	w.header.kv = kv
+	responsePool.Put(w)
+}
+
+// Header is the response's header fields; change them before the first
+// Write or Flush (the head is sent then, or when the handler returns).
+func (w *Response) Header() *ResponseHeader { return &w.header }
+
+// WriteHeader sets the status code. It takes effect when the head is sent;
+// calls after that are ignored.
+func (w *Response) WriteHeader(code int) {
+	if w.frame != framePending || code < 100 || code > 999 {
+		return
+	}
+	w.status = code
+}
+
+// Status is the status code set so far (200 once the body has started).
+func (w *Response) Status() int {
+	if w.status == 0 {
+		return 200
+	}
+	return w.status
+}
+
+// Written is the number of body bytes the handler has written.
+func (w *Response) Written() int64 { return w.written }
+
+// HeadSent reports whether the status line and header fields have been sent
+// (after which the status and header can no longer change).
+func (w *Response) HeadSent() bool { return w.frame != framePending }
+
+// KeepAlive reports whether the connection is to stay open after this
+// response, as far as is known now.
+func (w *Response) KeepAlive() bool { return w.keepAlive }
+
+// ResponseHeader holds a response's header fields, in the order set.
+// Names compare case-insensitively and are sent as given.
+type ResponseHeader struct{ kv []field }
+
+type field struct{ key, value string }
+
+// Set replaces the values of key with value.
+func (h *ResponseHeader) Set(key, value string) {
+	h.Del(key)
+	h.Add(key, value)
+}
+
+// Add adds a value for key. Fields whose name is not a valid token are
+// dropped, and CR or LF in a value become spaces (no response splitting).
+func (h *ResponseHeader) Add(key, value string) {
+	if !validFieldName(key) {
+		return
+	}
+	if strings.ContainsAny(value, "\r\n") {
+		value = strings.NewReplacer("\r", " ", "\n", " ").Replace(value)
+	}
+	h.kv = append(h.kv, field{key, value})
+}
+
+// Get returns the first value of key, or "".
+func (h *ResponseHeader) Get(key string) string {
+	for _, f := range h.kv {
+		if strings.EqualFold(f.key, key) {
+			return f.value
+		}
+	}
+	return ""
+}
+
+// Has reports whether key is set.
+func (h *ResponseHeader) Has(key string) bool {
+	for _, f := range h.kv {
+		if strings.EqualFold(f.key, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// Del removes every value of key.
+func (h *ResponseHeader) Del(key string) {
+	kv := h.kv[:0]
+	for _, f := range h.kv {
+		if !strings.EqualFold(f.key, key) {
+			kv = append(kv, f)
+		}
+	}
+	clear(h.kv[len(kv):])
+	h.kv = kv
+}
+
+// All yields every field in order.
+func (h *ResponseHeader) All() iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for _, f := range h.kv {
+			if !yield(f.key, f.value) {
+				return
+			}
+		}
+	}
+}
+
+func validFieldName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTokenByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// appendHead appends the status line and header section for the framing
+// chosen; length is the Content-Length for frameLength.
+func (w *Response) appendHead(b []byte, frame framing, length int64) []byte {
+	b = appendStatusLine(b, w.status)
+	var hasDate, hasServer bool
+	for _, f := range w.header.kv {
+		switch {
+		case strings.EqualFold(f.key, "Content-Length"), strings.EqualFold(f.key, "Transfer-Encoding"),
+			strings.EqualFold(f.key, "Connection"), strings.EqualFold(f.key, "Keep-Alive"):
+			continue // the server frames the message and decides the connection's fate
+		case strings.EqualFold(f.key, "Date"):
+			hasDate = true
+		case strings.EqualFold(f.key, "Server"):
+			hasServer = true
+		}
+		b = append(b, f.key...)
+		b = append(b, ": "...)
+		b = append(b, f.value...)
+		b = append(b, "\r\n"...)
+	}
+	if !hasDate {
+		b = appendDate(b)
+	}
+	if !hasServer && w.cfg.ServerName != "" {
+		b = append(b, "Server: "...)
+		b = append(b, w.cfg.ServerName...)
+		b = append(b, "\r\n"...)
+	}
+	switch frame {
+	case frameLength:
+		b = append(b, "Content-Length: "...)
+		b = strconv.AppendInt(b, length, 10)
+		b = append(b, "\r\n"...)
+	case frameChunked:
+		b = append(b, "Transfer-Encoding: chunked\r\n"...)
+	}
+	return w.appendConnection(b)
+}
+
+// appendConnection appends the Connection (and Keep-Alive) fields and the
+// empty line that ends the head.
+func (w *Response) appendConnection(b []byte) []byte {
+	switch {
+	case !w.keepAlive:
+		b = append(b, "Connection: close\r\n\r\n"...)
+	case w.req.w.Minor == 0:
+		// HTTP/1.0 keep-alive must be confirmed, or the client assumes a close.
+		b = append(b, "Connection: keep-alive\r\nKeep-Alive: timeout="...)
+		b = strconv.AppendInt(b, int64(w.cfg.IdleTimeout.Seconds()), 10)
+		if w.left >= 0 {
+			b = append(b, ", max="...)
+			b = strconv.AppendInt(b, int64(w.left), 10)
+		}
+		b = append(b, "\r\n\r\n"...)
+	default:
+		b = append(b, "\r\n"...)
+	}
+	return b
+}
+
+// userWantsClose reports whether the handler set "Connection: close".
+func (w *Response) userWantsClose() bool {
+	for _, f := range w.header.kv {
+		if strings.EqualFold(f.key, "Connection") && strings.Contains(strings.ToLower(f.value), "close") {
+			return true
+		}
+	}
+	return false
+}
+
+// recovered turns the response of a panicking handler into a 500 when
+// nothing was sent yet; otherwise the response is cut off and the
+// connection closed, so the client cannot take it for a whole one.
+func (w *Response) recovered() {
+	w.keepAlive, w.reason = false, reasonHandlerPanic
+	if w.frame != framePending {
+		w.aborted = true
+		return
+	}
+	w.header.kv = w.header.kv[:0]
+	if w.hold != nil {
+		w.hold.Reset()
+	}
+	w.written, w.declared, w.err, w.status = 0, -1, nil, StatusInternalServerError
+	w.header.Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.WriteString("500 Internal Server Error\n")
+}
+
+// appendRefusal appends the response to a request the server refuses
+// (malformed, too large, too slow): a short text body, then a close.
+func appendRefusal(b []byte, cfg *Config, status int, reason string) []byte {
+	text := StatusText(status)
+	b = appendStatusLine(b, status)
+	b = appendDate(b)
+	if cfg.ServerName != "" {
+		b = append(b, "Server: "...)
+		b = append(b, cfg.ServerName...)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: "...)
+	b = strconv.AppendInt(b, int64(3+1+len(text)+2+len(reason)+1), 10)
+	b = append(b, "\r\nConnection: close\r\n\r\n"...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, ' ')
+	b = append(b, text...)
+	b = append(b, ": "...)
+	b = append(b, reason...)
+	return append(b, '\n')
+}
+
+func isTokenByte(c byte) bool { return wire.IsToken(c) }

@@ -1,0 +1,270 @@
+// Package kahttp is a minimal, fast HTTP/1.x server on gnet/v2 event loops:
+// persistent connections done right (HTTP/1.0 and 1.1 keep-alive, idle and
+// header timeouts, a per-connection request cap, Keep-Alive: timeout, max),
+// pipelined requests answered straight from the connection buffer and written
+// back in one go, and a buffered response writer that finds the
+// Content-Length for small bodies and falls back to chunked (HTTP/1.1) or
+// close-delimited (HTTP/1.0) bodies for large ones.
+//
+// Requests and responses are views into pooled buffers, valid only until
+// the handler returns: copy what you keep.
+package kahttp
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kahttp/kahttp/eventloop"
+	"github.com/kahttp/kahttp/internal/wire"
+)
+
+// Config configures a Server. Zero values mean the defaults in the comments.
+type Config struct {
+	// Mode is where handlers run unless a route says otherwise: Pooled (the
+	// default) or Inline.
+	Mode Mode
+	// Loops is the number of event loops; 0 means one per CPU.
+	Loops int
+	// ReusePort sets SO_REUSEPORT so several processes can share the port.
+	ReusePort bool
+
+	// IdleTimeout closes a keep-alive connection idle this long (75 s):
+	// above the 60 s of common proxies' pools, so the server is not the side
+	// that closes a pooled connection as the proxy reuses it.
+	IdleTimeout time.Duration
+	// HeaderTimeout is how long a request may take to arrive once started
+	// (10 s); past it the client gets 408 and the connection closes.
+	HeaderTimeout time.Duration
+	// MaxRequestsPerConn closes a connection after that many requests
+	// (0 = no limit); the last response says Connection: close.
+	MaxRequestsPerConn int
+
+	// ResponseBufferSize is how much body is held to compute Content-Length (4 KiB).
+	ResponseBufferSize int
+	// MaxRequestLineBytes bounds the request line (8 KiB; 414 beyond).
+	MaxRequestLineBytes int
+	// MaxHeaderBytes bounds the header section (16 KiB; 431 beyond).
+	MaxHeaderBytes int
+	// MaxBodyBytes bounds a request body (4 MiB; 413 beyond).
+	MaxBodyBytes int64
+	// MaxOutboundBytes is how much unsent output a connection may have
+	// before the server stops reading its requests (1 MiB).
+	MaxOutboundBytes int
+
+	// PoolWorkers bounds the goroutines that run pooled handlers (4096).
+	PoolWorkers int
+	// PoolQueue bounds the requests waiting for a worker (1024); past it
+	// they get 503 with Retry-After.
+	PoolQueue int
+
+	// ServerName is sent in the Server field ("kahttp"); "-" sends none.
+	ServerName string
+	// Logger receives errors and handler panics (slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if c.Mode == Default {
+		c.Mode = Pooled
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 75 * time.Second
+	}
+	if c.HeaderTimeout <= 0 {
+		c.HeaderTimeout = 10 * time.Second
+	}
+	def(&c.ResponseBufferSize, 4<<10)
+	def(&c.MaxRequestLineBytes, 8<<10)
+	def(&c.MaxHeaderBytes, 16<<10)
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 4 << 20
+	}
+	def(&c.MaxOutboundBytes, 1<<20)
+	def(&c.PoolWorkers, 4096)
+	def(&c.PoolQueue, 1024)
+	switch c.ServerName {
+	case "":
+		c.ServerName = "kahttp"
+	case "-":
+		c.ServerName = ""
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// ErrServerClosed is returned by ListenAndServe after Shutdown.
+var ErrServerClosed = errors.New("kahttp: server closed")
+
+// Server serves HTTP/1.x on event loops.
+type Server struct {
+	cfg      Config
+	handler  Handler
+	resolver Resolver
+	limits   wire.Limits
+	pool     *pool
+
+	mu       sync.Mutex
+	eng      *eventloop.Engine
+	draining atomic.Bool
+	stats    counters
+	inflight sync.WaitGroup // pooled handlers running
+}
+
+// NewServer returns a server for h with cfg (zero fields take the defaults).
+func NewServer(h Handler, cfg Config) *Server {
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg, handler: h}
+	s.resolver, _ = h.(Resolver)
+	s.limits = wire.Limits{
+		MaxRequestLine: cfg.MaxRequestLineBytes,
+		MaxHeaderBytes: cfg.MaxHeaderBytes,
+		MaxFields:      wire.DefaultLimits.MaxFields,
+		MaxBody:        cfg.MaxBodyBytes,
+	}
+	s.pool = newPool(cfg.PoolWorkers, cfg.PoolQueue)
+	return s
+}
+
+// ListenAndServe serves h on addr with the default Config until the process ends.
+func ListenAndServe(addr string, h Handler) error {
+	return NewServer(h, Config{}).ListenAndServe(addr)
+}
+
+// Config is the configuration in effect, defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+// Start listens on addr ("host:port"; port 0 picks one, see Addr) and serves
+// in the background. It returns once the server accepts connections.
+func (s *Server) Start(addr string) error {
+	if v, ok := s.handler.(interface{ Err() error }); ok {
+		if err := v.Err(); err != nil {
+			return err // e.g. a router with conflicting routes
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.eng != nil {
+		return errors.New("kahttp: server already started")
+	}
+	tick := min(s.cfg.IdleTimeout, s.cfg.HeaderTimeout) / 10
+	eng, err := eventloop.Start(addr, &protocol{s}, eventloop.Options{
+		Loops:     s.cfg.Loops,
+		ReusePort: s.cfg.ReusePort,
+		Sweep:     max(10*time.Millisecond, min(tick, 500*time.Millisecond)),
+		Logger:    s.cfg.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	s.eng = eng
+	return nil
+}
+
+// ListenAndServe is Start, then waits until the server stops. After
+// Shutdown it returns ErrServerClosed.
+func (s *Server) ListenAndServe(addr string) error {
+	if err := s.Start(addr); err != nil {
+		return err
+	}
+	<-s.eng.Done()
+	if s.draining.Load() {
+		return ErrServerClosed
+	}
+	return s.eng.Err()
+}
+
+// Addr is the address the server listens on, nil before Start.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.eng == nil {
+		return nil
+	}
+	return s.eng.Addr()
+}
+
+// Shutdown drains the server: new connections are refused, idle ones
+// closed, requests in progress finished with Connection: close on their
+// response, pooled handlers waited for. It returns when every connection is
+// gone, or when ctx ends: then the contexts of the requests still running
+// are cancelled and the remaining connections closed, and ctx's error is returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	eng := s.eng
+	s.mu.Unlock()
+	if eng == nil || s.draining.Swap(true) {
+		return nil
+	}
+	eng.Each(func(c *eventloop.Conn) { c.Wake() }) // idle ones close; busy ones close after their response
+	var err error
+	poll := time.NewTicker(10 * time.Millisecond)
+	defer poll.Stop()
+	for eng.Open() > 0 {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+			eng.Each(func(c *eventloop.Conn) {
+				if ss, ok := c.Session.(*session); ok {
+					ss.cancelInflight()
+				}
+			})
+		case <-poll.C:
+			continue
+		}
+		break
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if stopErr := eng.Stop(stopCtx); err == nil {
+		err = stopErr
+	}
+	done := make(chan struct{})
+	go func() { s.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	s.pool.stop()
+	return err
+}
+
+// Stats returns a snapshot of the server's counters.
+func (s *Server) Stats() Stats {
+	var open int64
+	s.mu.Lock()
+	if s.eng != nil {
+		open = s.eng.Open()
+	}
+	s.mu.Unlock()
+	return s.stats.snapshot(open)
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// route picks the handler and where it runs.
+func (s *Server) route(r *Request) (Handler, Mode) {
+	if s.resolver != nil {
+		h, m := s.resolver.Resolve(r)
+		if m == Default {
+			m = s.cfg.Mode
+		}
+		return h, m
+	}
+	return s.handler, s.cfg.Mode
+}

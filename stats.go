@@ -1,0 +1,105 @@
+package kahttp
+
+import "sync/atomic"
+
+// closeReason is why a connection closed: every close has one.
+type closeReason uint8
+
+const (
+	reasonNone          closeReason = iota
+	reasonClientClosed              // the client closed (or reset) the connection
+	reasonClientAsked               // HTTP/1.1 request with Connection: close
+	reasonHTTP10                    // HTTP/1.0 request without keep-alive
+	reasonUnknownLength             // HTTP/1.0 body past the buffer: close-delimited
+	reasonMaxRequests               // MaxRequestsPerConn reached
+	reasonIdleTimeout               // idle longer than IdleTimeout
+	reasonHeaderTimeout             // request not complete within HeaderTimeout
+	reasonBadRequest                // malformed or refused request (4xx/5xx from the parser)
+	reasonHandlerPanic              // the handler panicked
+	reasonWriteError                // writing to the client failed
+	reasonShutdown                  // the server is shutting down
+	reasonHandlerClose              // the handler set Connection: close
+	reasonIncomplete                // the handler wrote less than its Content-Length
+	reasonOverloaded                // the connection's input piled up past its limit
+	numReasons
+)
+
+var reasonNames = [numReasons]string{
+	reasonNone:          "none",
+	reasonClientClosed:  "client_closed",
+	reasonClientAsked:   "connection_close_asked",
+	reasonHTTP10:        "http10_no_keepalive",
+	reasonUnknownLength: "http10_unknown_length",
+	reasonMaxRequests:   "max_requests",
+	reasonIdleTimeout:   "idle_timeout",
+	reasonHeaderTimeout: "header_timeout",
+	reasonBadRequest:    "bad_request",
+	reasonHandlerPanic:  "handler_panic",
+	reasonWriteError:    "write_error",
+	reasonShutdown:      "shutdown",
+	reasonHandlerClose:  "handler_close",
+	reasonIncomplete:    "incomplete_response",
+	reasonOverloaded:    "overloaded",
+}
+
+func (r closeReason) String() string { return reasonNames[r] }
+
+// perConnBuckets are the upper bounds of the requests-per-connection histogram.
+var perConnBuckets = [...]int64{1, 2, 10, 100, 1000}
+
+// Stats is a snapshot of the server's counters.
+type Stats struct {
+	ConnsOpen     int64 // connections open now
+	ConnsAccepted int64 // connections accepted since start
+	Requests      int64 // requests answered (including refused ones)
+	Rejected503   int64 // requests refused because the worker pool was full
+	// ClosedBy counts closed connections by reason: client_closed,
+	// connection_close_asked, http10_no_keepalive, http10_unknown_length,
+	// max_requests, idle_timeout, header_timeout, bad_request, handler_panic,
+	// write_error, shutdown, handler_close, incomplete_response, overloaded.
+	ClosedBy map[string]int64
+	// RequestsPerConn is a histogram of requests served per closed
+	// connection: key "<=1", "<=2", "<=10", "<=100", "<=1000", ">1000".
+	RequestsPerConn map[string]int64
+}
+
+type counters struct {
+	accepted, requests, rejected atomic.Int64
+	closed                       [numReasons]atomic.Int64
+	perConn                      [len(perConnBuckets) + 1]atomic.Int64
+}
+
+func (c *counters) connClosed(r closeReason, served int) {
+	c.closed[r].Add(1)
+	i := 0
+	for i < len(perConnBuckets) && int64(served) > perConnBuckets[i] {
+		i++
+	}
+	c.perConn[i].Add(1)
+}
+
+func (c *counters) snapshot(open int64) Stats {
+	s := Stats{
+		ConnsOpen:       open,
+		ConnsAccepted:   c.accepted.Load(),
+		Requests:        c.requests.Load(),
+		Rejected503:     c.rejected.Load(),
+		ClosedBy:        map[string]int64{},
+		RequestsPerConn: map[string]int64{},
+	}
+	for r := reasonClientClosed; r < numReasons; r++ {
+		if n := c.closed[r].Load(); n > 0 {
+			s.ClosedBy[r.String()] = n
+		}
+	}
+	for i := range c.perConn {
+		key := ">" + itoa64(perConnBuckets[len(perConnBuckets)-1])
+		if i < len(perConnBuckets) {
+			key = "<=" + itoa64(perConnBuckets[i])
+		}
+		if n := c.perConn[i].Load(); n > 0 {
+			s.RequestsPerConn[key] = n
+		}
+	}
+	return s
+}

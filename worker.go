@@ -1,0 +1,106 @@
+package kahttp
+
+import (
+	"github.com/valyala/bytebufferpool"
+)
+
+// runPooled runs a pooled request on a worker goroutine. The response is
+// built in the worker's own buffer; the loop picks it up when woken, so
+// responses leave in request order.
+func (s *session) runPooled(t *task) {
+	defer s.srv.inflight.Done()
+	s.sink.buf = bytebufferpool.Get()
+	s.sink.broken = false
+	w := acquireResponse(t.req, s.srv, &s.sink, t.keep, t.reason, t.left)
+	s.run(t.h, w, t.req)
+	w.finish()
+	t.res = w
+
+	s.mu.Lock()
+	s.done = true
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		s.finishOrphan()
+		return
+	}
+	s.c.Wake()
+}
+
+// completePooled sends the response of the pooled request once it is done;
+// false while the handler still runs. Loop only.
+func (s *session) completePooled() bool {
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
+	if !done {
+		return false
+	}
+	w, req := s.t.res, s.t.req
+	s.c.SetOutput(w.out) // the worker's buffer becomes the batch: no copy
+	s.settle(w)
+	s.mu.Lock()
+	s.inflight, s.done = false, false
+	s.mu.Unlock()
+	s.t = task{}
+	releaseResponse(w)
+	releaseRequest(req)
+	return true
+}
+
+// pooledSink is where a pooled handler's bytes go: its own buffer, handed
+// to the connection with AsyncWrite when flushed. It waits while the
+// connection's unsent output is past MaxOutboundBytes.
+type pooledSink struct {
+	s      *session
+	buf    *bytebufferpool.ByteBuffer
+	broken bool
+}
+
+func (p *pooledSink) buffer() *bytebufferpool.ByteBuffer { return p.buf }
+
+func (p *pooledSink) flush() error {
+	s := p.s
+	s.mu.Lock()
+	if s.closed {
+		p.broken = true
+	}
+	s.mu.Unlock()
+	if p.broken {
+		p.buf.Reset()
+		return ErrConnClosed
+	}
+	if len(p.buf.B) == 0 {
+		return nil
+	}
+	b := p.buf
+	p.buf = bytebufferpool.Get()
+	n := int64(len(b.B))
+	s.unsent.Add(n)
+	err := s.c.AsyncWrite(b.B, func(err error) { // on the loop
+		s.unsent.Add(-n)
+		bytebufferpool.Put(b)
+		s.watch()
+	})
+	if err != nil {
+		s.unsent.Add(-n)
+		bytebufferpool.Put(b)
+		p.broken = true
+		return ErrConnClosed
+	}
+	limit := int64(s.srv.cfg.MaxOutboundBytes)
+	for s.outbound.Load()+s.unsent.Load() > limit {
+		s.waiting.Store(true)
+		s.c.Watch(true)
+		<-s.drain
+		s.waiting.Store(false)
+		s.mu.Lock()
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			p.broken = true
+			return ErrConnClosed
+		}
+	}
+	return nil
+}
