@@ -21,11 +21,11 @@ type protocol struct{ srv *Server }
 type phase uint8
 
 const (
-	phaseIdle    phase = iota // nothing buffered: IdleTimeout (HeaderTimeout for a new connection)
-	phaseHead                 // a request has started: HeaderTimeout from its first byte
-	phaseBody                 // head done, body arriving: IdleTimeout since the last bytes
-	phaseBusy                 // a pooled handler runs: no timer
-	phasePaused               // output piled up past MaxOutboundBytes: IdleTimeout for the client to read
+	phaseIdle   phase = iota // nothing buffered: IdleTimeout (HeaderTimeout for a new connection)
+	phaseHead                // a request has started: HeaderTimeout from its first byte
+	phaseBody                // head done, body arriving: IdleTimeout since the last bytes
+	phaseBusy                // a pooled handler runs: no timer
+	phasePaused              // output piled up past MaxOutboundBytes: IdleTimeout for the client to read
 )
 
 // session is the HTTP state of one connection. Fields above mu belong to
@@ -34,7 +34,7 @@ type session struct {
 	srv     *Server
 	c       *eventloop.Conn
 	remote  net.Addr
-	served  int      // requests answered on this connection
+	served  int // requests answered on this connection
 	phase   phase
 	pending *Request // head parsed, body still arriving
 	sent100 bool

@@ -16,7 +16,7 @@ type reqContext struct {
 }
 
 func (c *reqContext) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (c *reqContext) Value(any) any                { return nil }
+func (c *reqContext) Value(any) any               { return nil }
 
 func (c *reqContext) Done() <-chan struct{} {
 	c.mu.Lock()
