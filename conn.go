@@ -28,11 +28,28 @@ const (
 	phasePaused              // output piled up past MaxOutboundBytes: IdleTimeout for the client to read
 )
 
+// transport is what a session needs of its connection: *eventloop.Conn in
+// the server, an in-memory fake in tests and benchmarks, so the HTTP layer
+// runs without sockets. Methods are loop-only unless eventloop.Conn says otherwise.
+type transport interface {
+	Output() *bytebufferpool.ByteBuffer
+	SetOutput(b *bytebufferpool.ByteBuffer)
+	Flush() error
+	Pending() int
+	CloseAfterFlush(linger time.Duration)
+	Closing() bool
+	SetDeadline(t time.Time)
+	Watch(on bool)
+	Wake()
+	AsyncWrite(b []byte, done func(err error)) error
+	Dup() (int, error)
+}
+
 // session is the HTTP state of one connection. Fields above mu belong to
 // the connection's loop; those below are shared with the pooled worker.
 type session struct {
 	srv     *Server
-	c       *eventloop.Conn
+	c       transport
 	remote  net.Addr
 	served  int // requests answered on this connection
 	phase   phase
@@ -61,20 +78,26 @@ func (p *protocol) Open(c *eventloop.Conn) bool {
 		srv.stats.connClosed(reasonShutdown, 0)
 		return false
 	}
-	s := &session{srv: srv, c: c, remote: c.RemoteAddr(), orphan: -1, drain: make(chan struct{}, 1)}
+	c.Session = newSession(srv, c, c.RemoteAddr())
+	return true
+}
+
+func newSession(srv *Server, c transport, remote net.Addr) *session {
+	s := &session{srv: srv, c: c, remote: remote, orphan: -1, drain: make(chan struct{}, 1)}
 	s.sink.s = s
-	c.Session = s
 	// A new connection must send its first request within HeaderTimeout.
 	c.SetDeadline(time.Now().Add(srv.cfg.HeaderTimeout))
-	return true
+	return s
 }
 
 func (p *protocol) Traffic(c *eventloop.Conn, in []byte) int {
 	return c.Session.(*session).traffic(in)
 }
 
-func (p *protocol) Expired(c *eventloop.Conn) {
-	s := c.Session.(*session)
+func (p *protocol) Expired(c *eventloop.Conn) { c.Session.(*session).expired() }
+
+// expired runs when the connection's deadline passed: the phase says which one.
+func (s *session) expired() {
 	switch s.phase {
 	case phaseIdle:
 		if s.served == 0 {
@@ -90,10 +113,13 @@ func (p *protocol) Expired(c *eventloop.Conn) {
 }
 
 func (p *protocol) Closed(c *eventloop.Conn, err error) {
-	s, _ := c.Session.(*session)
-	if s == nil {
-		return
+	if s, _ := c.Session.(*session); s != nil {
+		s.gone(err)
 	}
+}
+
+// gone runs once when the connection is gone; err is nil when this side closed it.
+func (s *session) gone(err error) {
 	if s.pending != nil {
 		releaseRequest(s.pending)
 		s.pending = nil
@@ -112,7 +138,7 @@ func (p *protocol) Closed(c *eventloop.Conn, err error) {
 	if s.inflight {
 		// gnet closes on EOF, also when the client only half-closed and still
 		// waits for its answer: keep a dup of the socket to deliver it.
-		if fd, err := c.Dup(); err == nil {
+		if fd, err := s.c.Dup(); err == nil {
 			s.orphan = fd
 		}
 		s.t.req.ctx.cancel()
