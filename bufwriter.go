@@ -17,6 +17,10 @@ const (
 	frameNone                   // no body: 1xx, 204, 304 (HEAD keeps the GET's framing, minus the bytes)
 )
 
+// holdPool is apart from the output buffers' pool: bytebufferpool sizes its
+// buffers from the lengths it gets back, and held bodies are smaller.
+var holdPool bytebufferpool.Pool
+
 // flushAt is how much a response may pile up in its sink before it is
 // pushed to the connection: it bounds memory for large streamed bodies.
 const flushAt = 64 << 10
@@ -39,7 +43,7 @@ func (w *Response) Write(p []byte) (int, error) {
 		case int(w.written)+len(p) <= w.cfg.ResponseBufferSize:
 			if !w.isHead {
 				if w.hold == nil {
-					w.hold = bytebufferpool.Get()
+					w.hold = holdPool.Get()
 				}
 				w.hold.B = append(w.hold.B, p...)
 			}
@@ -164,7 +168,7 @@ func (w *Response) commit(frame framing, length int64) {
 		w.hold.B = nil // so writeFramed does not see it twice
 		w.written -= int64(len(held))
 		_, _ = w.writeFramed(held)
-		w.hold.B = held[:0]
+		w.hold.B = held // back to the pool with its length, which sizes the pool's buffers
 	}
 }
 

@@ -2,7 +2,6 @@ package kahttp
 
 import (
 	"sync/atomic"
-	"time"
 	"unsafe"
 )
 
@@ -18,11 +17,11 @@ var currentDate atomic.Pointer[dateLine]
 const timeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
 
 func appendDate(b []byte) []byte {
-	now := time.Now()
+	t := now()
 	d := currentDate.Load()
-	if d == nil || d.sec != now.Unix() {
-		d = &dateLine{sec: now.Unix()}
-		d.line = now.UTC().AppendFormat(append(make([]byte, 0, 40), "Date: "...), timeFormat)
+	if d == nil || d.sec != t.Unix() {
+		d = &dateLine{sec: t.Unix()}
+		d.line = t.UTC().AppendFormat(append(make([]byte, 0, 40), "Date: "...), timeFormat)
 		d.line = append(d.line, "\r\n"...)
 		currentDate.Store(d)
 	}

@@ -94,9 +94,11 @@ func (c *memConn) settle() {
 	for _, f := range tasks {
 		f()
 	}
-	_ = c.Flush()
 	if c.out != nil {
-		bytebufferpool.Put(c.out)
+		if !c.discard {
+			c.sent = append(c.sent, c.out.B...)
+		}
+		bytebufferpool.Put(c.out) // with its length, as the event loop does
 		c.out = nil
 	}
 }

@@ -72,7 +72,7 @@ func acquireResponse(req *Request, srv *Server, s sink, keep bool, reason closeR
 
 func releaseResponse(w *Response) {
 	if w.hold != nil {
-		bytebufferpool.Put(w.hold)
+		holdPool.Put(w.hold)
 	}
 	kv := w.header.kv[:0]
 	*w = Response{}

@@ -163,13 +163,16 @@ func (s *Server) Start(addr string) error {
 	eng, err := eventloop.Start(addr, &protocol{s}, eventloop.Options{
 		Loops:     s.cfg.Loops,
 		ReusePort: s.cfg.ReusePort,
-		Sweep:     max(10*time.Millisecond, min(tick, 500*time.Millisecond)),
+		Sweep:     max(10*time.Millisecond, min(tick, 250*time.Millisecond)),
+		OnTick:    clockTick,
 		Logger:    s.cfg.Logger,
 	})
 	if err != nil {
 		return err
 	}
 	s.eng = eng
+	clockStart()
+	go func() { <-eng.Done(); clockStop() }()
 	return nil
 }
 

@@ -273,9 +273,13 @@ func (ev *events) OnTraffic(gc gnet.Conn) gnet.Action {
 // settle writes the batch and closes the connection if it is closing and
 // its output has left; if output is still queued it is watched until then.
 func (ev *events) settle(c *Conn) gnet.Action {
-	err := c.Flush()
-	if c.out != nil {
-		bytebufferpool.Put(c.out)
+	var err error
+	if out := c.out; out != nil {
+		if len(out.B) > 0 && !c.gone {
+			_, err = c.gc.Write(out.B) // copies what the socket does not take; on error gnet closes c
+		}
+		// Put with its length: bytebufferpool sizes its buffers from what it is given back.
+		bytebufferpool.Put(out)
 		c.out = nil
 	}
 	if err != nil || c.gone {
