@@ -80,16 +80,19 @@ type Tree[T any] struct {
 // path. After that, a node may end a route (pattern != "") and/or continue
 // through its children, tried in precedence order: static children (by first
 // byte), then the parameter child, then the catch-all child.
+//
+// Fields read on every step of a lookup come first so that they share the
+// node's first cache line.
 type node[T any] struct {
-	prefix   string // static bytes consumed; "" for wildcard nodes and the root
-	name     string // parameter / catch-all name; "" for static nodes
-	owner    string // for wildcard nodes: the first pattern that created it (for errors)
-	pattern  string // the route ending here; "" if none (patterns are never empty)
-	value    T
-	indices  string     // indices[i] == children[i].prefix[0]; a string keeps the scan cache-friendly
+	prefix   string     // static bytes consumed; "" for wildcard nodes and the root
+	indices  string     // indices[i] == children[i].prefix[0]; a string keeps the scan compact
 	children []*node[T] // static children, prefixes pairwise differ in the first byte
 	param    *node[T]   // at most one ":name" child
 	catchAll *node[T]   // at most one "*name" child
+	pattern  string     // the route ending here; "" if none (patterns are never empty)
+	name     string     // parameter / catch-all name; "" for static nodes
+	value    T
+	owner    string // for wildcard nodes: the first pattern that created it (for errors)
 }
 
 // MaxParams returns the largest number of parameters any registered route
@@ -323,7 +326,7 @@ walk:
 				continue
 			}
 			c := n.children[i]
-			if len(path)-pos >= len(c.prefix) && path[pos:pos+len(c.prefix)] == c.prefix {
+			if hasPrefixAt(path, pos, c.prefix) {
 				if n.param == nil && n.catchAll == nil {
 					n, pos = c, pos+len(c.prefix) // nothing to fall back to: iterate
 					continue walk
@@ -376,6 +379,22 @@ walk:
 		}
 		return nil
 	}
+}
+
+// hasPrefixAt reports whether path[pos:] starts with p. Prefixes in a
+// route tree are mostly a few bytes long, for which a byte loop beats the
+// call into the runtime's memequal; the first byte is already known to match.
+func hasPrefixAt(path string, pos int, p string) bool {
+	if len(path)-pos < len(p) {
+		return false
+	}
+	path = path[pos : pos+len(p)]
+	for i := 1; i < len(p); i++ {
+		if path[i] != p[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // matchWithSlash reports whether path[pos:]+"/" matches below n, without
