@@ -291,8 +291,9 @@ func (t *Tree[T]) Lookup(path string, ps *Params) (v T, found bool, tsr bool) {
 	if ps != nil {
 		*ps = (*ps)[:0]
 	}
-	if len(path) > 1 && path[len(path)-1] == '/' {
-		tsr = t.root.lookup(path[:len(path)-1], 0, nil) != nil
+	if l := len(path); l > 0 && path[l-1] == '/' {
+		// "/" has no shorter form: "" is not a path.
+		tsr = l > 1 && t.root.lookup(path[:l-1], 0, nil) != nil
 	} else {
 		tsr = t.root.matchWithSlash(path, 0)
 	}

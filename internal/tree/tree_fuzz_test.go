@@ -113,7 +113,10 @@ func refLookup(routes []*refRoute, path string) (*refRoute, []kv) {
 }
 
 func refTSR(routes []*refRoute, path string) bool {
-	if len(path) > 1 && strings.HasSuffix(path, "/") {
+	if strings.HasSuffix(path, "/") {
+		if path == "/" {
+			return false
+		}
 		r, _ := refLookup(routes, path[:len(path)-1])
 		return r != nil
 	}

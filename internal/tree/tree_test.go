@@ -337,9 +337,10 @@ func TestLookupTSR(t *testing.T) {
 		{path: "/c/", wantTSR: false},
 		{path: "/c", wantTSR: false},
 	})
-	// "/" itself never suggests the empty path.
-	tr = build(t, "/a")
-	runLookups(t, tr, []lookupCase{{path: "/", wantTSR: false}})
+	// "/" has a trailing slash, so only removal is considered, and "" is
+	// not a path: no TSR even when "//" exists.
+	tr = build(t, "/a", "//")
+	runLookups(t, tr, []lookupCase{{path: "/", wantTSR: false}, {path: "//", want: "//"}})
 }
 
 func TestAddErrors(t *testing.T) {
