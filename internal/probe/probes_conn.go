@@ -29,7 +29,7 @@ func probeHTTP11Persist(ctx context.Context, p *prober) Row {
 		resp, err := s.roundTrip(ctx, "GET", req)
 		if err != nil {
 			if i > 0 && isClosed(err) {
-				row.set(LevelWarn, fmt.Sprintf("closed after %d response(s) without saying Connection: close first", i),
+				row.set(LevelWarn, fmt.Sprintf("closed after %s without saying Connection: close first", plural(i, "response")),
 					CodeClosedUnannounced, CodeCloseHeaderMissing)
 				row.Error = err.Error()
 				return row

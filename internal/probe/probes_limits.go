@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The "advertised vs real" probes: the idle timeout the server enforces and
@@ -35,6 +36,12 @@ func probeIdleTimeout(ctx context.Context, p *prober) Row {
 		row.fail("while idle", err)
 		return row
 	}
+	if closed && after < immediateClose {
+		row.Measured = &Measurement{Value: seconds(after), Unit: "s", Reached: true}
+		row.set(LevelWarn, fmt.Sprintf("not persistent: the server closed %s after the response, without Connection: close", row.Measured),
+			CodeNotPersistent, CodeCloseHeaderMissing)
+		return row
+	}
 	if closed {
 		row.Measured = &Measurement{Value: seconds(after), Unit: "s", Reached: true}
 		row.set(LevelOK, fmt.Sprintf("the server closed the idle connection after %s (without notice, as idle closes are)", row.Measured), CodeIdleMeasured)
@@ -43,6 +50,17 @@ func probeIdleTimeout(ctx context.Context, p *prober) Row {
 	row.Measured = &Measurement{Value: seconds(p.o.MaxIdle), Unit: "s", Reached: false}
 	row.set(LevelOK, fmt.Sprintf("idle timeout %s: still open when kaprobe stopped waiting (-max-idle)", row.Measured), CodeIdleLonger)
 	return row
+}
+
+// immediateClose: a close this soon after a response is the server ending
+// the connection, not an idle timeout.
+const immediateClose = 100 * time.Millisecond
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func probeMaxRequests(ctx context.Context, p *prober) Row {
@@ -59,7 +77,7 @@ func probeMaxRequests(ctx context.Context, p *prober) Row {
 			switch {
 			case i > 1 && isClosed(err):
 				row.Measured = &Measurement{Value: n, Unit: "requests", Reached: true}
-				row.set(LevelWarn, fmt.Sprintf("the server ended the connection after %d requests, without Connection: close on the last one", i-1),
+				row.set(LevelWarn, fmt.Sprintf("the server ended the connection after %s, without Connection: close on the last one", plural(i-1, "request")),
 					CodeMaxMeasured, CodeUnannouncedLast)
 				row.Error = err.Error()
 			case i > 1 && isTimeout(err) && errors.Is(ctx.Err(), context.DeadlineExceeded):
@@ -78,10 +96,10 @@ func probeMaxRequests(ctx context.Context, p *prober) Row {
 		if closes, announced := closesAfter(resp); closes {
 			row.Measured = &Measurement{Value: float64(i), Unit: "requests", Reached: true}
 			if announced {
-				row.set(LevelOK, fmt.Sprintf("the server ends a connection after %d requests, saying Connection: close on the last", i),
+				row.set(LevelOK, fmt.Sprintf("the server ends a connection after %s, saying Connection: close on the last", plural(i, "request")),
 					CodeMaxMeasured, CodeAnnouncedLast)
 			} else {
-				row.set(LevelWarn, fmt.Sprintf("the server ends a connection after %d requests (close-delimited, no Connection: close)", i),
+				row.set(LevelWarn, fmt.Sprintf("the server ends a connection after %s (close-delimited, no Connection: close)", plural(i, "request")),
 					CodeMaxMeasured, CodeUnannouncedLast)
 			}
 			return row
