@@ -27,8 +27,8 @@ func WriteTable(w io.Writer, rep Report) error {
 		if r.Measured != nil {
 			m = r.Measured.String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s %s\n", r.Probe, clip(r.Status, 24), clip(r.Connection, 28),
-			clip(r.KeepAlive, 32), clip(r.Framing, 28), m, strings.ToUpper(string(r.Level)), codes(r.Codes))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s %s\n", r.Probe, clip(r.Status, 20), clip(r.Connection, 22),
+			clip(r.KeepAlive, 26), clip(r.Framing, 22), m, strings.ToUpper(string(r.Level)), codes(r.Codes))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
