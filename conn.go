@@ -86,7 +86,7 @@ func newSession(srv *Server, c transport, remote net.Addr) *session {
 	s := &session{srv: srv, c: c, remote: remote, orphan: -1, drain: make(chan struct{}, 1)}
 	s.sink.s = s
 	// A new connection must send its first request within HeaderTimeout.
-	c.SetDeadline(now().Add(srv.cfg.HeaderTimeout))
+	c.SetDeadline(srv.deadline(srv.cfg.HeaderTimeout))
 	return s
 }
 
@@ -204,7 +204,7 @@ func (s *session) idle() {
 	}
 	if s.phase != phaseIdle {
 		s.phase = phaseIdle
-		s.c.SetDeadline(now().Add(s.srv.cfg.IdleTimeout))
+		s.c.SetDeadline(s.srv.deadline(s.srv.cfg.IdleTimeout))
 	}
 }
 
@@ -214,13 +214,13 @@ func (s *session) incomplete(req *Request) {
 		releaseRequest(req)
 		if s.phase != phaseHead {
 			s.phase = phaseHead
-			s.c.SetDeadline(now().Add(s.srv.cfg.HeaderTimeout))
+			s.c.SetDeadline(s.srv.deadline(s.srv.cfg.HeaderTimeout))
 		}
 		return
 	}
 	s.pending = req
 	s.phase = phaseBody
-	s.c.SetDeadline(now().Add(s.srv.cfg.IdleTimeout))
+	s.c.SetDeadline(s.srv.deadline(s.srv.cfg.IdleTimeout))
 	if req.w.Expect100 && !s.sent100 {
 		// The client waits for this before it sends the body (RFC 9110 §10.1.1).
 		s.sent100 = true
@@ -239,7 +239,7 @@ func (s *session) pause(buffered int) {
 	}
 	if s.phase != phasePaused {
 		s.phase = phasePaused
-		s.c.SetDeadline(now().Add(s.srv.cfg.IdleTimeout))
+		s.c.SetDeadline(s.srv.deadline(s.srv.cfg.IdleTimeout))
 	}
 }
 

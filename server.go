@@ -118,6 +118,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	eng      *eventloop.Engine
+	sweep    time.Duration // how often deadlines are checked, and how stale the coarse clock may be
 	draining atomic.Bool
 	stats    counters
 	inflight sync.WaitGroup // pooled handlers running
@@ -159,11 +160,11 @@ func (s *Server) Start(addr string) error {
 	if s.eng != nil {
 		return errors.New("kahttp: server already started")
 	}
-	tick := min(s.cfg.IdleTimeout, s.cfg.HeaderTimeout) / 10
+	s.sweep = max(10*time.Millisecond, min(min(s.cfg.IdleTimeout, s.cfg.HeaderTimeout)/10, 250*time.Millisecond))
 	eng, err := eventloop.Start(addr, &protocol{s}, eventloop.Options{
 		Loops:     s.cfg.Loops,
 		ReusePort: s.cfg.ReusePort,
-		Sweep:     max(10*time.Millisecond, min(tick, 250*time.Millisecond)),
+		Sweep:     s.sweep,
 		OnTick:    clockTick,
 		Logger:    s.cfg.Logger,
 	})
@@ -259,6 +260,10 @@ func (s *Server) Stats() Stats {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// deadline is d from now, never early: the coarse clock may lag by a sweep,
+// and closing before the advertised Keep-Alive timeout races the client.
+func (s *Server) deadline(d time.Duration) time.Time { return now().Add(d + s.sweep) }
 
 // route picks the handler and where it runs.
 func (s *Server) route(r *Request) (Handler, Mode) {
