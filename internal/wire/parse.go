@@ -61,16 +61,22 @@ func parseHead(buf []byte, r *Request, lim *Limits) error {
 	}
 	start := i
 
+	// The request line is limited without its CRLF (or LF): a line of
+	// exactly MaxRequestLine bytes is accepted however it ends. Each check
+	// decides from the bytes up to the one it looks at, so a request fed
+	// byte by byte fails at the same byte with the same error as a whole one.
+	maxLine := lim.MaxRequestLine
+
 	// Method: checked as it arrives, so garbage (a TLS hello) fails at once.
 	for ; i < len(buf) && buf[i] != ' '; i++ {
 		if !tokenTable[buf[i]] {
 			return ErrMethod
 		}
-	}
-	if i == len(buf) {
-		if i-start > lim.MaxRequestLine {
+		if i-start >= maxLine {
 			return ErrURITooLong
 		}
+	}
+	if i == len(buf) {
 		return ErrNeedMore
 	}
 	if i == start {
@@ -78,20 +84,21 @@ func parseHead(buf []byte, r *Request, lim *Limits) error {
 	}
 	r.Method = Span{int32(start), int32(i)}
 
-	nl := bytes.IndexByte(buf[i:], '\n')
+	// A line of maxLine bytes plus CR LF ends by index start+maxLine+1.
+	nl := bytes.IndexByte(buf[i:min(len(buf), start+maxLine+2)], '\n')
 	if nl < 0 {
-		if len(buf)-start > lim.MaxRequestLine {
+		if n := len(buf) - start; n > maxLine+1 || n == maxLine+1 && buf[len(buf)-1] != '\r' {
 			return ErrURITooLong
 		}
 		return ErrNeedMore
 	}
 	eol := i + nl // index of '\n'
-	if eol-start > lim.MaxRequestLine {
-		return ErrURITooLong
-	}
 	lineEnd := eol
 	if buf[lineEnd-1] == '\r' {
 		lineEnd--
+	}
+	if lineEnd-start > maxLine {
+		return ErrURITooLong
 	}
 	if err := parseTargetAndVersion(buf, i+1, lineEnd, r); err != nil {
 		return err
