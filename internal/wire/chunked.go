@@ -172,12 +172,12 @@ func parseTrailers(buf []byte, p int, r *Request, lim *Limits) (int, error) {
 		case ' ', '\t':
 			return 0, ErrObsFold
 		}
+		if len(r.Trailers) >= lim.MaxFields { // as in parseFields
+			return 0, ErrTooManyFields
+		}
 		f, next, err := parseField(buf, p, start, lim.MaxHeaderBytes)
 		if err != nil {
 			return 0, err
-		}
-		if len(r.Trailers) >= lim.MaxFields {
-			return 0, ErrTooManyFields
 		}
 		r.Trailers = append(r.Trailers, f)
 		p = next

@@ -220,12 +220,14 @@ func parseFields(buf []byte, p int, r *Request, lim *Limits) error {
 		case ' ', '\t':
 			return ErrObsFold
 		}
+		// One field too many is refused as soon as it starts, whatever its
+		// bytes, so a split request fails at the same byte with the same error.
+		if len(r.Fields) >= lim.MaxFields {
+			return ErrTooManyFields
+		}
 		f, next, err := parseField(buf, p, start, lim.MaxHeaderBytes)
 		if err != nil {
 			return err
-		}
-		if len(r.Fields) >= lim.MaxFields {
-			return ErrTooManyFields
 		}
 		r.Fields = append(r.Fields, f)
 		if err := r.interpret(buf, f, &te); err != nil {
@@ -236,16 +238,22 @@ func parseFields(buf []byte, p int, r *Request, lim *Limits) error {
 }
 
 // parseField parses one "name: value" line starting at p. sectionStart and
-// max bound the section for the 431 check while the line is incomplete.
+// max bound the section for the 431 check.
+//
+// The check is made wherever a scan stops, not only at the end of buf: a
+// byte found past the limit (a CTL, a bare CR) comes after more than max
+// bytes, which a shorter read would already have refused with 431, so it
+// must be 431 here too or the status would depend on how the request was
+// split into reads.
 func parseField(buf []byte, p, sectionStart, max int) (Field, int, error) {
 	i := p
 	for i < len(buf) && tokenTable[buf[i]] {
 		i++
 	}
+	if i-sectionStart > max {
+		return Field{}, 0, ErrHeadersTooLarge
+	}
 	if i == len(buf) {
-		if i-sectionStart > max {
-			return Field{}, 0, ErrHeadersTooLarge
-		}
 		return Field{}, 0, ErrNeedMore
 	}
 	if i == p || buf[i] != ':' {
@@ -257,10 +265,10 @@ func parseField(buf []byte, p, sectionStart, max int) (Field, int, error) {
 	for i < len(buf) && valueTable[buf[i]] {
 		i++
 	}
+	if i-sectionStart > max {
+		return Field{}, 0, ErrHeadersTooLarge
+	}
 	if i == len(buf) {
-		if i-sectionStart > max {
-			return Field{}, 0, ErrHeadersTooLarge
-		}
 		return Field{}, 0, ErrNeedMore
 	}
 	ve := i

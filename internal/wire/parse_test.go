@@ -307,6 +307,15 @@ var badCases = []badCase{
 	{name: "header section too large", lim: small, raw: "GET / HTTP/1.1\r\n" + host + "X: " + strings.Repeat("v", 51) + "\r\n\r\n", status: 431, err: ErrHeadersTooLarge, failAt: 16 + 65},
 	{name: "header section too large, incomplete", lim: small, raw: "GET / HTTP/1.1\r\n" + host + "X: " + strings.Repeat("v", 70), status: 431, err: ErrHeadersTooLarge, failAt: 16 + 65},
 	{name: "header name too large, incomplete", lim: small, raw: "GET / HTTP/1.1\r\n" + strings.Repeat("X", 70), status: 431, err: ErrHeadersTooLarge, failAt: 16 + 65},
+	// An invalid byte past the limit: the bytes before it already exceed
+	// the limit, so it is 431 however the request is split.
+	{name: "header section too large before a CTL", lim: small, raw: "GET / HTTP/1.1\r\n" + host + "X: " + strings.Repeat("v", 60) + "\x00\r\n\r\n", status: 431, err: ErrHeadersTooLarge, failAt: 16 + 65},
+	{name: "header section too large before a bare CR", lim: small, raw: "GET / HTTP/1.1\r\n" + host + "X: " + strings.Repeat("v", 60) + "\rX\r\n\r\n", status: 431, err: ErrHeadersTooLarge, failAt: 16 + 65},
+	{name: "header name too large before a space", lim: small, raw: "GET / HTTP/1.1\r\n" + strings.Repeat("X", 70) + " : a\r\n\r\n", status: 431, err: ErrHeadersTooLarge, failAt: 16 + 65},
+	{name: "trailer section too large before a CTL", lim: small, raw: chunkedHead + "0\r\nT: " + strings.Repeat("v", 70) + "\x01\r\n\r\n", status: 431, err: ErrHeadersTooLarge, failAt: 59 + 65},
+	{name: "too many fields, fails as the next one starts", lim: small, raw: "GET / HTTP/1.1\r\n" + host + "B: 2\r\nC: 3\r\nD: 4\r\n\r\n", status: 431, err: ErrTooManyFields, failAt: 16 + 9 + 12 + 1},
+	{name: "too many fields, then a malformed one", lim: small, raw: "GET / HTTP/1.1\r\n" + host + "B: 2\r\nC: 3\r\nD : 4\r\n\r\n", status: 431, err: ErrTooManyFields, failAt: 16 + 9 + 12 + 1},
+	{name: "too many trailers, fails as the next one starts", lim: small, raw: chunkedHead + "0\r\nA: 1\r\nB: 2\r\nC: 3\r\nD\x00", status: 431, err: ErrTooManyFields, failAt: 59 + 18 + 1},
 	{name: "too many fields", lim: small, raw: "GET / HTTP/1.1\r\n" + host + "B: 2\r\nC: 3\r\nD: 4\r\n\r\n", status: 431, err: ErrTooManyFields},
 	{name: "CL beyond MaxBody", lim: small, raw: "POST / HTTP/1.1\r\n" + host + "Content-Length: 11\r\n\r\n", status: 413, err: ErrBodyTooLarge},
 	{name: "CL beyond MaxBody default", raw: "POST / HTTP/1.1\r\n" + host + "Content-Length: 4194305\r\n\r\n", status: 413, err: ErrBodyTooLarge},
