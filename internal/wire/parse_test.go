@@ -172,6 +172,9 @@ var validCases = []validCase{
 		"3\r\nabc\r\n0\r\nT: v\n\n", want: result{
 		Method: "POST", Path: "/", Minor: 1, Host: "a", Fields: []string{"Host: a", "Transfer-Encoding: chunked"},
 		CL: 3, Chunked: true, Body: "abc", Trailers: []string{"T: v"}}},
+	{name: "chunk size with BWS", raw: chunkedHead + "3 \t\r\nabc\r\n0 ;a\r\n\r\n", want: result{
+		Method: "POST", Path: "/", Minor: 1, Host: "a", Fields: []string{"Host: a", "Transfer-Encoding: chunked"},
+		CL: 3, Chunked: true, Body: "abc"}},
 	{name: "chunked then next request", raw: chunkedHead +
 		"1\r\nx\r\n0\r\n\r\nGET / HTTP/1.1\r\n", want: result{
 		N: len(chunkedHead + "1\r\nx\r\n0\r\n\r\n"), Method: "POST", Path: "/", Minor: 1, Host: "a", Fields: []string{"Host: a", "Transfer-Encoding: chunked"},
@@ -325,12 +328,12 @@ var badCases = []badCase{
 	{name: "too many trailers", lim: small, raw: chunkedHead + "0\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", status: 431, err: ErrTooManyFields},
 
 	// 400 chunked framing
-	{name: "chunk size not hex", raw: chunkedHead + "zz\r\n", status: 400, err: ErrChunkSize},
-	{name: "chunk size empty", raw: chunkedHead + "\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkSize},
-	{name: "chunk size empty with ext", raw: chunkedHead + ";a\r\n", status: 400, err: ErrChunkSize},
-	{name: "chunk size negative", raw: chunkedHead + "-1\r\n", status: 400, err: ErrChunkSize},
-	{name: "chunk size 0x", raw: chunkedHead + "0x5\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt},
-	{name: "chunk size 16 hex digits", raw: chunkedHead + "0000000000000001\r\nx\r\n0\r\n\r\n", status: 400, err: ErrChunkSize},
+	{name: "chunk size not hex", raw: chunkedHead + "zz\r\n", status: 400, err: ErrChunkSize, failAt: 57},
+	{name: "chunk size empty", raw: chunkedHead + "\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkSize, failAt: 57},
+	{name: "chunk size empty with ext", raw: chunkedHead + ";a\r\n", status: 400, err: ErrChunkSize, failAt: 57},
+	{name: "chunk size negative", raw: chunkedHead + "-1\r\n", status: 400, err: ErrChunkSize, failAt: 57},
+	{name: "chunk size 0x", raw: chunkedHead + "0x5\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkSize, failAt: 58},
+	{name: "chunk size 16 hex digits", raw: chunkedHead + "0000000000000001\r\nx\r\n0\r\n\r\n", status: 400, err: ErrChunkSize, failAt: 72},
 	{name: "chunk ext without name", raw: chunkedHead + "5;\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt},
 	{name: "chunk ext only value", raw: chunkedHead + "5;=x\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt},
 	{name: "chunk ext empty value", raw: chunkedHead + "5;a=\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt},
@@ -339,9 +342,16 @@ var badCases = []badCase{
 	{name: "chunk ext junk after quote", raw: chunkedHead + "5;a=\"b\"c\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt},
 	{name: "chunk ext two names", raw: chunkedHead + "5;a b\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt},
 	{name: "chunk junk after size", raw: chunkedHead + "5 x\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt},
-	{name: "chunk ext line too long", raw: chunkedHead + "5;a=" + strings.Repeat("b", 5000), status: 400, err: ErrChunkExt},
-	{name: "chunk data too long", raw: chunkedHead + "5\r\nhello!\r\n0\r\n\r\n", status: 400, err: ErrChunkData},
-	{name: "chunk data then CR junk", raw: chunkedHead + "5\r\nhello\rX0\r\n\r\n", status: 400, err: ErrChunkData},
+	{name: "chunk ext line too long", raw: chunkedHead + "5;a=" + strings.Repeat("b", 5000), status: 400, err: ErrChunkExt, failAt: 56 + maxChunkLine},
+	{name: "chunk data too long", raw: chunkedHead + "5\r\nhello!\r\n0\r\n\r\n", status: 400, err: ErrChunkData, failAt: 65},
+	{name: "chunk data then CR junk", raw: chunkedHead + "5\r\nhello\rX0\r\n\r\n", status: 400, err: ErrChunkData, failAt: 66},
+	// RFC 9112 allows a lone LF as a line end only in the start line and
+	// fields: chunk lines and chunk data end in CRLF.
+	{name: "chunk data then bare LF", raw: chunkedHead + "5\r\nhello\n0\r\n\r\n", status: 400, err: ErrChunkData, failAt: 65},
+	{name: "chunk size line bare LF", raw: chunkedHead + "5\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkSize, failAt: 58},
+	{name: "chunk ext line bare LF", raw: chunkedHead + "5;a=b\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt, failAt: 62},
+	{name: "last chunk bare LF", raw: chunkedHead + "0\n\r\n", status: 400, err: ErrChunkSize, failAt: 58},
+	{name: "last chunk ext bare LF", raw: chunkedHead + "0;x\n\n", status: 400, err: ErrChunkExt, failAt: 60},
 	{name: "trailer obs-fold", raw: chunkedHead + "0\r\nT: a\r\n b\r\n\r\n", status: 400, err: ErrObsFold},
 	{name: "trailer bad name", raw: chunkedHead + "0\r\nT : a\r\n\r\n", status: 400, err: ErrFieldName},
 	{name: "trailer CTL", raw: chunkedHead + "0\r\nT: \x00\r\n\r\n", status: 400, err: ErrFieldValue},
