@@ -9,16 +9,32 @@ import "bytes"
 // ErrNeedMore while it is not; or an *Error. After ErrNeedMore with
 // r.HeadEnd > 0 the head is known (the caller may answer 100 Continue), and
 // calling Parse again with the same r on a longer buf resumes where it
-// stopped instead of scanning the body again. Any other r must be Reset.
+// stopped instead of scanning the body again. Any other r is parsed afresh
+// (Reset is still the way to keep a Request for the next one).
 //
 // A chunked body is decoded in place: the bytes of buf between HeadEnd and
 // the end of the request are rewritten, so buf must be the caller's to modify.
+//
+// A nil lim means DefaultLimits.
 func Parse(buf []byte, r *Request, lim *Limits) (int, error) {
-	if r.HeadEnd == 0 {
+	if lim == nil {
+		lim = &DefaultLimits
+	}
+	// Resume only what an ErrNeedMore left with the head known, not any r
+	// with HeadEnd set: an r reused without Reset after a result or an error
+	// would otherwise skip the head and frame new bytes with stale spans.
+	if !r.resume {
 		if err := parseHead(buf, r, lim); err != nil {
 			return 0, err
 		}
 	}
+	n, err := parseBody(buf, r, lim)
+	r.resume = err == ErrNeedMore
+	return n, err
+}
+
+// parseBody finds the end of the request whose head is r.
+func parseBody(buf []byte, r *Request, lim *Limits) (int, error) {
 	switch {
 	case r.Chunked:
 		return parseChunked(buf, r, lim)

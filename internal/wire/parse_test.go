@@ -679,3 +679,49 @@ func TestTokensEqualFold(t *testing.T) {
 		assert.Equal(t, want, HexValue(byte(c)), "HexValue(%q)", c)
 	}
 }
+
+// TestParseReuseWithoutReset: only an ErrNeedMore with the head known is
+// resumed; a Request reused after a result or an error starts afresh.
+func TestParseReuseWithoutReset(t *testing.T) {
+	post := "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+	get := "GET /g HTTP/1.1\r\nHost: b\r\n\r\n"
+	noHost := "GET /x HTTP/1.1\r\nX: y\r\n\r\n"
+	r := new(Request)
+	r.Reset()
+
+	n, err := Parse([]byte(post), r, &DefaultLimits)
+	require.NoError(t, err)
+	require.Equal(t, len(post), n)
+	buf := []byte(get)
+	n, err = Parse(buf, r, &DefaultLimits) // no Reset
+	require.NoError(t, err)
+	assert.Equal(t, len(get), n)
+	assert.Equal(t, "/g", string(r.Path.Of(buf)))
+	assert.Equal(t, int64(-1), r.ContentLength)
+
+	_, err = Parse([]byte(noHost), r, &DefaultLimits)
+	require.Same(t, ErrNoHost, err)
+	require.Positive(t, r.HeadEnd, "the head was read before Host was missed")
+	buf = []byte(get)
+	n, err = Parse(buf, r, &DefaultLimits)
+	require.NoError(t, err)
+	assert.Equal(t, len(get), n)
+	assert.Equal(t, "/g", string(r.Path.Of(buf)))
+
+	// A 413 after the head is known: the next request starts afresh too.
+	_, err = Parse([]byte("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nfffffff\r\n"), r, &DefaultLimits)
+	require.Same(t, ErrBodyTooLarge, err)
+	buf = []byte(get)
+	n, err = Parse(buf, r, &DefaultLimits)
+	require.NoError(t, err)
+	assert.Equal(t, len(get), n)
+}
+
+func TestParseNilLimits(t *testing.T) {
+	r := new(Request)
+	n, err := Parse([]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), r, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 27, n)
+	_, err = Parse([]byte("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4194305\r\n\r\n"), r, nil)
+	assert.Same(t, ErrBodyTooLarge, err, "nil means DefaultLimits")
+}
