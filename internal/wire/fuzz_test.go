@@ -66,6 +66,11 @@ func checkParse(t *testing.T, in []byte, lim *Limits) {
 		if r.Chunked && int64(r.Body.Len()) != r.ContentLength {
 			t.Fatalf("chunked body of %d bytes, ContentLength %d", r.Body.Len(), r.ContentLength)
 		}
+		if r.Chunked {
+			if want := dechunk(in[r.HeadEnd:n]); !bytes.Equal(r.Body.Of(buf), want) {
+				t.Fatalf("decoded body %q, want %q", r.Body.Of(buf), want)
+			}
+		}
 		if int64(r.Body.Len()) > lim.MaxBody {
 			t.Fatalf("body of %d bytes passed MaxBody %d", r.Body.Len(), lim.MaxBody)
 		}
@@ -128,4 +133,22 @@ func sameOutcome(a, b outcome) bool {
 		return a.err == b.err
 	}
 	return a.String() == b.String()
+}
+
+// dechunk is a reference decoder for a chunked body Parse accepted: sizes
+// are the hex digits that start each line, data follows the line's LF.
+func dechunk(b []byte) []byte {
+	var out []byte
+	for {
+		size := 0
+		for ; HexValue(b[0]) >= 0; b = b[1:] {
+			size = size*16 + HexValue(b[0])
+		}
+		b = b[bytes.IndexByte(b, '\n')+1:]
+		if size == 0 {
+			return out
+		}
+		out = append(out, b[:size]...)
+		b = b[size+2:]
+	}
 }

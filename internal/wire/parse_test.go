@@ -299,6 +299,7 @@ var badCases = []badCase{
 
 	// 417
 	{name: "Expect other", raw: "POST / HTTP/1.1\r\n" + host + "Expect: 200-ok\r\nContent-Length: 1\r\n\r\nx", status: 417, err: ErrExpectation, failAt: 42},
+	{name: "Expect other on HTTP/1.0", raw: "POST / HTTP/1.0\r\nExpect: foo\r\n\r\n", status: 417, err: ErrExpectation},
 	{name: "Expect list", raw: "POST / HTTP/1.1\r\n" + host + "Expect: 100-continue, foo\r\n\r\n", status: 417, err: ErrExpectation},
 
 	// 414, 431, 413
