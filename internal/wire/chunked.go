@@ -26,55 +26,63 @@ func parseChunked(buf []byte, r *Request, lim *Limits) (int, error) {
 		if r.decoded+size > lim.MaxBody {
 			return 0, ErrBodyTooLarge
 		}
+		// The data ends in CRLF, not a lone LF: see chunkHeader.
 		next := data + int(size)
 		if next >= len(buf) {
 			return 0, ErrNeedMore
 		}
-		switch {
-		case buf[next] == '\n':
-			next++
-		case buf[next] == '\r' && next+1 < len(buf):
-			if buf[next+1] != '\n' {
-				return 0, ErrChunkData
-			}
-			next += 2
-		case buf[next] == '\r':
-			return 0, ErrNeedMore
-		default:
+		if buf[next] != '\r' {
 			return 0, ErrChunkData
 		}
+		if next+1 == len(buf) {
+			return 0, ErrNeedMore
+		}
+		if buf[next+1] != '\n' {
+			return 0, ErrChunkData
+		}
+		next += 2
 		r.decoded += size
 		p, r.scanOff = next, next
 	}
 }
 
 // chunkHeader parses "chunk-size [chunk-ext] CRLF" at p: the size and where the data starts.
+//
+// The size is checked as its bytes arrive, so junk (a size that is not hex,
+// missing, or longer than 15 digits) fails at once instead of after a wait
+// for a newline up to maxChunkLine away; the extensions once the line is in.
+// The line must end in CRLF: RFC 9112 §2.2 lets a lone LF end only the start
+// line and fields, and parsers that disagree on where a chunk line ends are
+// a request smuggling vector.
 func chunkHeader(buf []byte, p int) (size int64, data int, err error) {
-	nl := bytes.IndexByte(buf[p:min(len(buf), p+maxChunkLine)], '\n')
+	i := p
+	for ; i < len(buf) && hexValue[buf[i]] >= 0; i++ {
+		if i-p == 15 { // 16 hex digits would overflow int64
+			return 0, 0, ErrChunkSize
+		}
+		size = size<<4 | int64(hexValue[buf[i]])
+	}
+	if i == len(buf) {
+		return 0, 0, ErrNeedMore
+	}
+	if c := buf[i]; i == p || c != ';' && c != '\r' && !isOWS(c) {
+		return 0, 0, ErrChunkSize // no digits, junk after them, or a bare LF
+	}
+	nl := bytes.IndexByte(buf[i:min(len(buf), p+maxChunkLine)], '\n')
 	if nl < 0 {
 		if len(buf)-p >= maxChunkLine {
 			return 0, 0, ErrChunkExt
 		}
 		return 0, 0, ErrNeedMore
 	}
-	end := p + nl
-	if end > p && buf[end-1] == '\r' {
-		end--
+	end := i + nl // buf[i] is not '\n', so end-1 >= i
+	if buf[end-1] != '\r' {
+		return 0, 0, ErrChunkExt // bare LF after an extension
 	}
-	i := p
-	for ; i < end && hexValue[buf[i]] >= 0; i++ {
-		if i-p == 15 { // 16 hex digits would overflow int64
-			return 0, 0, ErrChunkSize
-		}
-		size = size<<4 | int64(hexValue[buf[i]])
-	}
-	if i == p {
-		return 0, 0, ErrChunkSize
-	}
-	if err := checkChunkExt(buf[i:end]); err != nil {
+	if err := checkChunkExt(buf[i : end-1]); err != nil {
 		return 0, 0, err
 	}
-	return size, p + nl + 1, nil
+	return size, end + 1, nil
 }
 
 // checkChunkExt validates *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ).
@@ -172,12 +180,12 @@ func parseTrailers(buf []byte, p int, r *Request, lim *Limits) (int, error) {
 		case ' ', '\t':
 			return 0, ErrObsFold
 		}
+		if len(r.Trailers) >= lim.MaxFields { // as in parseFields
+			return 0, ErrTooManyFields
+		}
 		f, next, err := parseField(buf, p, start, lim.MaxHeaderBytes)
 		if err != nil {
 			return 0, err
-		}
-		if len(r.Trailers) >= lim.MaxFields {
-			return 0, ErrTooManyFields
 		}
 		r.Trailers = append(r.Trailers, f)
 		p = next
@@ -196,11 +204,7 @@ func decodeChunks(buf []byte, r *Request) {
 			break
 		}
 		dst += copy(buf[dst:], buf[data:data+int(size)])
-		p = data + int(size)
-		if buf[p] == '\r' {
-			p++
-		}
-		p++
+		p = data + int(size) + 2 // CRLF
 	}
 	r.Body = Span{int32(r.HeadEnd), int32(dst)}
 	r.ContentLength = int64(dst - r.HeadEnd)

@@ -9,16 +9,32 @@ import "bytes"
 // ErrNeedMore while it is not; or an *Error. After ErrNeedMore with
 // r.HeadEnd > 0 the head is known (the caller may answer 100 Continue), and
 // calling Parse again with the same r on a longer buf resumes where it
-// stopped instead of scanning the body again. Any other r must be Reset.
+// stopped instead of scanning the body again. Any other r is parsed afresh
+// (Reset is still the way to keep a Request for the next one).
 //
 // A chunked body is decoded in place: the bytes of buf between HeadEnd and
 // the end of the request are rewritten, so buf must be the caller's to modify.
+//
+// A nil lim means DefaultLimits.
 func Parse(buf []byte, r *Request, lim *Limits) (int, error) {
-	if r.HeadEnd == 0 {
+	if lim == nil {
+		lim = &DefaultLimits
+	}
+	// Resume only what an ErrNeedMore left with the head known, not any r
+	// with HeadEnd set: an r reused without Reset after a result or an error
+	// would otherwise skip the head and frame new bytes with stale spans.
+	if !r.resume {
 		if err := parseHead(buf, r, lim); err != nil {
 			return 0, err
 		}
 	}
+	n, err := parseBody(buf, r, lim)
+	r.resume = err == ErrNeedMore
+	return n, err
+}
+
+// parseBody finds the end of the request whose head is r.
+func parseBody(buf []byte, r *Request, lim *Limits) (int, error) {
 	switch {
 	case r.Chunked:
 		return parseChunked(buf, r, lim)
@@ -61,16 +77,22 @@ func parseHead(buf []byte, r *Request, lim *Limits) error {
 	}
 	start := i
 
+	// The request line is limited without its CRLF (or LF): a line of
+	// exactly MaxRequestLine bytes is accepted however it ends. Each check
+	// decides from the bytes up to the one it looks at, so a request fed
+	// byte by byte fails at the same byte with the same error as a whole one.
+	maxLine := lim.MaxRequestLine
+
 	// Method: checked as it arrives, so garbage (a TLS hello) fails at once.
 	for ; i < len(buf) && buf[i] != ' '; i++ {
 		if !tokenTable[buf[i]] {
 			return ErrMethod
 		}
-	}
-	if i == len(buf) {
-		if i-start > lim.MaxRequestLine {
+		if i-start >= maxLine {
 			return ErrURITooLong
 		}
+	}
+	if i == len(buf) {
 		return ErrNeedMore
 	}
 	if i == start {
@@ -78,20 +100,21 @@ func parseHead(buf []byte, r *Request, lim *Limits) error {
 	}
 	r.Method = Span{int32(start), int32(i)}
 
-	nl := bytes.IndexByte(buf[i:], '\n')
+	// A line of maxLine bytes plus CR LF ends by index start+maxLine+1.
+	nl := bytes.IndexByte(buf[i:min(len(buf), start+maxLine+2)], '\n')
 	if nl < 0 {
-		if len(buf)-start > lim.MaxRequestLine {
+		if n := len(buf) - start; n > maxLine+1 || n == maxLine+1 && buf[len(buf)-1] != '\r' {
 			return ErrURITooLong
 		}
 		return ErrNeedMore
 	}
 	eol := i + nl // index of '\n'
-	if eol-start > lim.MaxRequestLine {
-		return ErrURITooLong
-	}
 	lineEnd := eol
 	if buf[lineEnd-1] == '\r' {
 		lineEnd--
+	}
+	if lineEnd-start > maxLine {
+		return ErrURITooLong
 	}
 	if err := parseTargetAndVersion(buf, i+1, lineEnd, r); err != nil {
 		return err
@@ -213,12 +236,14 @@ func parseFields(buf []byte, p int, r *Request, lim *Limits) error {
 		case ' ', '\t':
 			return ErrObsFold
 		}
+		// One field too many is refused as soon as it starts, whatever its
+		// bytes, so a split request fails at the same byte with the same error.
+		if len(r.Fields) >= lim.MaxFields {
+			return ErrTooManyFields
+		}
 		f, next, err := parseField(buf, p, start, lim.MaxHeaderBytes)
 		if err != nil {
 			return err
-		}
-		if len(r.Fields) >= lim.MaxFields {
-			return ErrTooManyFields
 		}
 		r.Fields = append(r.Fields, f)
 		if err := r.interpret(buf, f, &te); err != nil {
@@ -229,16 +254,22 @@ func parseFields(buf []byte, p int, r *Request, lim *Limits) error {
 }
 
 // parseField parses one "name: value" line starting at p. sectionStart and
-// max bound the section for the 431 check while the line is incomplete.
+// max bound the section for the 431 check.
+//
+// The check is made wherever a scan stops, not only at the end of buf: a
+// byte found past the limit (a CTL, a bare CR) comes after more than max
+// bytes, which a shorter read would already have refused with 431, so it
+// must be 431 here too or the status would depend on how the request was
+// split into reads.
 func parseField(buf []byte, p, sectionStart, max int) (Field, int, error) {
 	i := p
 	for i < len(buf) && tokenTable[buf[i]] {
 		i++
 	}
+	if i-sectionStart > max {
+		return Field{}, 0, ErrHeadersTooLarge
+	}
 	if i == len(buf) {
-		if i-sectionStart > max {
-			return Field{}, 0, ErrHeadersTooLarge
-		}
 		return Field{}, 0, ErrNeedMore
 	}
 	if i == p || buf[i] != ':' {
@@ -250,10 +281,10 @@ func parseField(buf []byte, p, sectionStart, max int) (Field, int, error) {
 	for i < len(buf) && valueTable[buf[i]] {
 		i++
 	}
+	if i-sectionStart > max {
+		return Field{}, 0, ErrHeadersTooLarge
+	}
 	if i == len(buf) {
-		if i-sectionStart > max {
-			return Field{}, 0, ErrHeadersTooLarge
-		}
 		return Field{}, 0, ErrNeedMore
 	}
 	ve := i

@@ -48,6 +48,7 @@ type Request struct {
 
 	hostSeen int
 	clSeen   bool
+	resume   bool  // the last Parse was ErrNeedMore with the head known
 	scanOff  int   // chunked: the next chunk-size line to read
 	decoded  int64 // chunked: body bytes seen so far
 }
