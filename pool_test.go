@@ -215,9 +215,15 @@ func TestShutdownWaitsForPooledHandlers(t *testing.T) {
 // A client that pipelines without reading cannot grow the server's memory
 // without bound, and the server keeps serving others meanwhile.
 func TestPipelineFloodWithoutReadingIsBounded(t *testing.T) {
+	for _, mode := range []Mode{Inline, Pooled} {
+		t.Run(mode.String(), func(t *testing.T) { testPipelineFlood(t, mode) })
+	}
+}
+
+func testPipelineFlood(t *testing.T, mode Mode) {
 	big := strings.Repeat("x", 4000)
 	h := HandlerFunc(func(w *Response, r *Request) { _, _ = w.WriteString(big) })
-	srv := startServer(t, h, Config{Mode: Inline, MaxOutboundBytes: 256 << 10})
+	srv := startServer(t, h, Config{Mode: mode, MaxOutboundBytes: 256 << 10})
 
 	var before runtime.MemStats
 	runtime.GC()
@@ -251,4 +257,43 @@ func TestPipelineFloodWithoutReadingIsBounded(t *testing.T) {
 	t.Logf("heap in use grew by %d KiB while 10,000 responses (%d MiB) went unread", growth>>10, 10000*len(big)>>20)
 	// Bound: the output limit, the pipelined input (~300 KiB), and slack for the runtime.
 	assert.Less(t, growth, int64(8<<20))
+}
+
+// A pooled handler that writes faster than its client reads waits instead
+// of piling the body up in memory.
+func TestPooledWriterBackpressure(t *testing.T) {
+	const total = 64 << 20
+	piece := make([]byte, 64<<10)
+	var maxHeap atomic.Uint64
+	h := HandlerFunc(func(w *Response, r *Request) {
+		var ms runtime.MemStats
+		for sent := 0; sent < total; sent += len(piece) {
+			if _, err := w.Write(piece); err != nil {
+				return
+			}
+			if sent%(8<<20) == 0 {
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > maxHeap.Load() {
+					maxHeap.Store(ms.HeapInuse)
+				}
+			}
+		}
+	})
+	srv := startServer(t, h, Config{MaxOutboundBytes: 1 << 20})
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+
+	c := dial(t, srv).(*net.TCPConn)
+	_ = c.SetReadBuffer(64 << 10)
+	_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	time.Sleep(300 * time.Millisecond) // the client does not read yet: the handler must wait
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	require.NoError(t, err)
+	n, err := io.Copy(io.Discard, resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, int64(total), n)
+	growth := int64(maxHeap.Load()) - int64(before.HeapInuse)
+	t.Logf("heap grew by at most %d KiB while a %d MiB body streamed to a slow reader", growth>>10, total>>20)
+	assert.Less(t, growth, int64(16<<20), "the body must not be buffered whole")
 }
