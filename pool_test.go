@@ -230,7 +230,7 @@ func testPipelineFlood(t *testing.T, mode Mode) {
 	runtime.ReadMemStats(&before)
 
 	flood := dial(t, srv).(*net.TCPConn)
-	_ = flood.SetReadBuffer(4096) // and never read
+	_ = flood.SetReadBuffer(4096)                                     // and never read
 	req := strings.Repeat("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 10000) // ~40 MB of responses
 	writeDone := make(chan struct{})
 	go func() {
