@@ -2,8 +2,8 @@ package kahttp
 
 import (
 	"errors"
+	"io"
 	"net"
-	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -43,6 +43,7 @@ type transport interface {
 	Wake()
 	AsyncWrite(b []byte, done func(err error)) error
 	Dup() (int, error)
+	Buffered() []byte
 }
 
 // session is the HTTP state of one connection. Fields above mu belong to
@@ -58,12 +59,16 @@ type session struct {
 	reason  closeReason // why the connection is closing
 	t       task        // the pooled request in flight (one at a time, so embedded)
 	sink    pooledSink
+	// inlineOnly: the session runs on its own goroutine (see orphan.go)
+	inlineOnly bool
+	leftover   *bytebufferpool.ByteBuffer // requests buffered when gnet closed the connection
 
 	mu       sync.Mutex
-	inflight bool // t is running or its response not yet sent
-	done     bool // t's response is complete
-	closed   bool // the connection is gone
-	orphan   int  // a dup of the socket, to finish t's response after a half-close; -1 if none
+	inflight bool                         // t is running or its response not yet sent
+	done     bool                         // t's response is complete
+	closed   bool                         // the connection is gone
+	orphan   *orphanConn                  // a dup of the socket, to finish what a half-closed client is owed
+	redo     []*bytebufferpool.ByteBuffer // output the loop refused after the close, for the orphan
 
 	outbound atomic.Int64  // the loop's last look at Pending(), for the worker's backpressure
 	unsent   atomic.Int64  // bytes a worker handed to AsyncWrite not yet written
@@ -83,7 +88,7 @@ func (p *protocol) Open(c *eventloop.Conn) bool {
 }
 
 func newSession(srv *Server, c transport, remote net.Addr) *session {
-	s := &session{srv: srv, c: c, remote: remote, orphan: -1, drain: make(chan struct{}, 1)}
+	s := &session{srv: srv, c: c, remote: remote, drain: make(chan struct{}, 1)}
 	s.sink.s = s
 	// A new connection must send its first request within HeaderTimeout.
 	c.SetDeadline(srv.deadline(srv.cfg.HeaderTimeout))
@@ -133,20 +138,36 @@ func (s *session) gone(err error) {
 	}
 	s.srv.stats.connClosed(reason, s.served)
 
+	// A clean EOF may be a half-close: the client may still wait for answers.
+	var leftover []byte
+	owed := errors.Is(err, io.EOF)
+	if owed {
+		leftover = s.c.Buffered()
+	}
 	s.mu.Lock()
 	s.closed = true
-	if s.inflight {
-		// gnet closes on EOF, also when the client only half-closed and still
-		// waits for its answer: keep a dup of the socket to deliver it.
+	inflight, done := s.inflight, s.done
+	if owed && (inflight || len(leftover) > 0) {
 		if fd, err := s.c.Dup(); err == nil {
-			s.orphan = fd
+			s.orphan = newOrphanConn(fd, s.srv.cfg.IdleTimeout)
+			if len(leftover) > 0 {
+				s.leftover = bytebufferpool.Get()
+				s.leftover.B = append(s.leftover.B[:0], leftover...)
+			}
 		}
-		s.t.req.ctx.cancel()
 	}
-	done := s.inflight && s.done
+	if inflight && !done {
+		s.t.req.ctx.cancel() // as net/http, on EOF: a handler waiting on I/O may stop
+	}
+	orphan := s.orphan
 	s.mu.Unlock()
-	if done {
-		go s.finishOrphan() // finished, but the loop had not sent it yet
+	switch {
+	case inflight && !done:
+		// the worker finishes (runPooled sees closed)
+	case orphan != nil:
+		go s.runOrphan()
+	case inflight:
+		s.dropPooled()
 	}
 	select {
 	case s.drain <- struct{}{}:
@@ -266,6 +287,9 @@ func (s *session) serve(req *Request, raw []byte) {
 	req.remote = s.remote
 	keep, reason, left := s.policy(req)
 	h, mode := s.srv.route(req)
+	if s.inlineOnly {
+		mode = Inline
+	}
 	s.served++
 	s.srv.stats.requests.Add(1)
 	if mode == Inline {
@@ -382,22 +406,4 @@ func (s *session) cancelInflight() {
 		s.t.req.ctx.cancel()
 	}
 	s.mu.Unlock()
-}
-
-// finishOrphan delivers a pooled response whose connection gnet already
-// closed (the client half-closed after its request), through the dup'd socket.
-func (s *session) finishOrphan() {
-	w := s.t.res
-	if s.orphan >= 0 {
-		f := os.NewFile(uintptr(s.orphan), "kahttp-orphan") // non-blocking fd: Go's poller drives it
-		_ = f.SetWriteDeadline(time.Now().Add(s.srv.cfg.IdleTimeout))
-		_, _ = f.Write(w.out.B)
-		_ = f.Close()
-		s.orphan = -1
-	}
-	bytebufferpool.Put(w.out)
-	req := s.t.req
-	s.t = task{}
-	releaseResponse(w)
-	releaseRequest(req)
 }

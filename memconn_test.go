@@ -64,6 +64,7 @@ func (c *memConn) Closing() bool                 { return c.closing }
 func (c *memConn) SetDeadline(t time.Time)       { c.deadline = t }
 func (c *memConn) Watch(on bool)                 { c.watched = on }
 func (c *memConn) Dup() (int, error)             { return -1, errors.New("memConn: no socket") }
+func (c *memConn) Buffered() []byte              { return nil }
 
 func (c *memConn) Wake() {
 	select {

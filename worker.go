@@ -1,6 +1,8 @@
 package kahttp
 
 import (
+	"time"
+
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -18,13 +20,25 @@ func (s *session) runPooled(t *task) {
 
 	s.mu.Lock()
 	s.done = true
-	closed := s.closed
+	closed, orphan := s.closed, s.orphan
 	s.mu.Unlock()
-	if closed {
-		s.finishOrphan()
-		return
+	switch {
+	case orphan != nil:
+		s.runOrphan() // the client half-closed: answer through the dup'd socket
+	case closed:
+		s.dropPooled()
+	default:
+		s.c.Wake()
 	}
-	s.c.Wake()
+}
+
+// dropPooled discards a finished pooled response whose connection is gone.
+func (s *session) dropPooled() {
+	w, req := s.t.res, s.t.req
+	bytebufferpool.Put(w.out)
+	s.t = task{}
+	releaseResponse(w)
+	releaseRequest(req)
 }
 
 // completePooled sends the response of the pooled request once it is done;
@@ -62,10 +76,14 @@ func (p *pooledSink) buffer() *bytebufferpool.ByteBuffer { return p.buf }
 func (p *pooledSink) flush() error {
 	s := p.s
 	s.mu.Lock()
-	if s.closed {
+	closed, orphan := s.closed, s.orphan
+	s.mu.Unlock()
+	if closed && orphan != nil {
+		return s.writeOrphan(p.buf) // half-closed: straight to the dup'd socket
+	}
+	if closed {
 		p.broken = true
 	}
-	s.mu.Unlock()
 	if p.broken {
 		p.buf.Reset()
 		return ErrConnClosed
@@ -78,9 +96,17 @@ func (p *pooledSink) flush() error {
 	n := int64(len(b.B))
 	s.unsent.Add(n)
 	err := s.c.AsyncWrite(b.B, func(err error) { // on the loop
+		s.mu.Lock()
+		if err != nil && s.orphan != nil {
+			s.redo = append(s.redo, b) // the orphan sends it, in order
+		} else {
+			bytebufferpool.Put(b)
+		}
+		s.mu.Unlock()
 		s.unsent.Add(-n)
-		bytebufferpool.Put(b)
-		s.watch()
+		if err == nil {
+			s.watch()
+		}
 	})
 	if err != nil {
 		s.unsent.Add(-n)
@@ -103,4 +129,32 @@ func (p *pooledSink) flush() error {
 		}
 	}
 	return nil
+}
+
+// writeOrphan sends a pooled handler's output through the orphan, after
+// whatever the loop refused once the connection closed.
+func (s *session) writeOrphan(b *bytebufferpool.ByteBuffer) error {
+	s.orphanCatchUp()
+	err := s.orphan.write(b.B)
+	b.Reset()
+	if err != nil {
+		return ErrConnClosed
+	}
+	return nil
+}
+
+// orphanCatchUp waits for the AsyncWrite callbacks still queued on the loop
+// (bounded), then writes what they handed back, in order.
+func (s *session) orphanCatchUp() {
+	for deadline := time.Now().Add(time.Second); s.unsent.Load() > 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	s.mu.Lock()
+	redo := s.redo
+	s.redo = nil
+	s.mu.Unlock()
+	for _, b := range redo {
+		_ = s.orphan.write(b.B)
+		bytebufferpool.Put(b)
+	}
 }

@@ -135,6 +135,13 @@ func (c *Conn) Close() { _ = c.gc.Close() }
 // whose reading half the peer closed (gnet closes it on EOF). Loop only.
 func (c *Conn) Dup() (int, error) { return c.gc.Dup() }
 
+// Buffered is the input received and not yet consumed, valid until the
+// callback returns (in Closed: what the peer sent before it closed). Loop only.
+func (c *Conn) Buffered() []byte {
+	b, _ := c.gc.Peek(-1)
+	return b
+}
+
 // RemoteAddr is the peer's address. Loop only (gnet clears it on close).
 func (c *Conn) RemoteAddr() net.Addr { return c.gc.RemoteAddr() }
 

@@ -1,0 +1,131 @@
+package kahttp
+
+import (
+	"os"
+	"time"
+
+	"github.com/valyala/bytebufferpool"
+)
+
+// A client may half-close its connection after sending its requests
+// (`printf '...' | nc host port` does) and still wait for the answers. gnet
+// closes a connection on EOF, so a session that still owes answers — a
+// pooled handler running, requests left in the buffer — keeps a dup of the
+// socket and finishes on a goroutine, with blocking writes.
+
+// orphanConn is the transport of a session that outlived its gnet connection.
+type orphanConn struct {
+	f       *os.File
+	out     *bytebufferpool.ByteBuffer
+	closing bool
+	err     error
+	timeout time.Duration
+}
+
+func newOrphanConn(fd int, timeout time.Duration) *orphanConn {
+	// The dup shares the non-blocking flag, so os.NewFile puts it on Go's poller.
+	return &orphanConn{f: os.NewFile(uintptr(fd), "kahttp-orphan"), timeout: timeout}
+}
+
+func (o *orphanConn) write(b []byte) error {
+	if o.err == nil && len(b) > 0 {
+		_ = o.f.SetWriteDeadline(time.Now().Add(o.timeout))
+		_, o.err = o.f.Write(b)
+	}
+	return o.err
+}
+
+func (o *orphanConn) Output() *bytebufferpool.ByteBuffer {
+	if o.out == nil {
+		o.out = bytebufferpool.Get()
+	}
+	return o.out
+}
+
+func (o *orphanConn) SetOutput(b *bytebufferpool.ByteBuffer) {
+	_ = o.Flush()
+	if o.out != nil {
+		bytebufferpool.Put(o.out)
+	}
+	o.out = b
+}
+
+func (o *orphanConn) Flush() error {
+	if o.out == nil {
+		return o.err
+	}
+	err := o.write(o.out.B)
+	o.out.Reset()
+	return err
+}
+
+func (o *orphanConn) AsyncWrite(b []byte, done func(error)) error {
+	err := o.write(b)
+	if done != nil {
+		done(err)
+	}
+	return err
+}
+
+func (o *orphanConn) close() {
+	_ = o.Flush()
+	if o.out != nil {
+		bytebufferpool.Put(o.out)
+		o.out = nil
+	}
+	_ = o.f.Close()
+}
+
+func (o *orphanConn) Pending() int                  { return 0 }
+func (o *orphanConn) CloseAfterFlush(time.Duration) { o.closing = true }
+func (o *orphanConn) Closing() bool                 { return o.closing || o.err != nil }
+func (o *orphanConn) SetDeadline(time.Time)         {}
+func (o *orphanConn) Watch(bool)                    {}
+func (o *orphanConn) Wake()                         {}
+func (o *orphanConn) Buffered() []byte              { return nil }
+func (o *orphanConn) Dup() (int, error)             { return -1, os.ErrInvalid }
+
+// runOrphan finishes what the client is owed after gnet closed the
+// connection: the pooled response in flight (once its handler is done),
+// then every complete request left in the buffer, each run on this goroutine.
+func (s *session) runOrphan() {
+	o := s.orphan
+	defer func() {
+		o.close()
+		if s.pending != nil {
+			releaseRequest(s.pending)
+			s.pending = nil
+		}
+		if s.leftover != nil {
+			bytebufferpool.Put(s.leftover)
+			s.leftover = nil
+		}
+	}()
+	s.orphanCatchUp()
+	if s.t.req != nil { // the pooled request in flight at the close
+		w, req := s.t.res, s.t.req
+		_ = o.write(w.out.B)
+		bytebufferpool.Put(w.out)
+		keep := w.keepAlive
+		s.t = task{}
+		releaseResponse(w)
+		releaseRequest(req)
+		if !keep {
+			return
+		}
+	}
+	s.c = o
+	s.inlineOnly = true // blocking is fine here: this goroutine serves nobody else
+	if s.leftover == nil {
+		return
+	}
+	in := s.leftover.B
+	for len(in) > 0 && !o.Closing() {
+		n := s.traffic(in)
+		_ = o.Flush()
+		if n == 0 {
+			break // a partial request: it will never be completed
+		}
+		in = in[n:]
+	}
+}
