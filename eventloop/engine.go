@@ -127,15 +127,25 @@ func (e *Engine) Open() int64 { return e.open.Load() }
 // Stop closes every connection and the listener, and waits for the loops to
 // exit or ctx to end. Drain first (see the HTTP server's Shutdown).
 func (e *Engine) Stop(ctx context.Context) error {
-	err := e.eng.Stop(ctx)
-	if err != nil {
-		return err
-	}
+	// gnet's Stop starts the shutdown at once but polls for its end every
+	// 500 ms; Done says it sooner, and cancelling stops the polling.
+	pollCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- e.eng.Stop(pollCtx) }()
 	select {
 	case <-e.done:
 		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	case err := <-errc:
+		if err != nil && ctx.Err() == nil {
+			return err // e.g. already stopped
+		}
+		select {
+		case <-e.done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
