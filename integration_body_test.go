@@ -22,6 +22,7 @@ func bodyEcho(w *kahttp.Response, r *kahttp.Request) {
 // TestIntegrationChunkedRequest: a chunked body with extensions and
 // trailers is decoded for the handler, sent whole or byte by byte.
 func TestIntegrationChunkedRequest(t *testing.T) {
+	t.Parallel()
 	req := "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n" +
 		"5;ext=1\r\nhello\r\n" +
 		"6;a=\"q s\";b\r\n world\r\n" +
@@ -53,6 +54,7 @@ func TestIntegrationChunkedRequest(t *testing.T) {
 // TestIntegrationExpectContinue: the server answers 100 Continue to a
 // request whose body has not arrived, then the final response.
 func TestIntegrationExpectContinue(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		_, addr := startServer(t, kahttp.Config{Mode: mode}, bodyEcho)
 		c := dial(t, addr)
@@ -88,6 +90,7 @@ func TestIntegrationExpectContinue(t *testing.T) {
 // TestIntegrationExpectContinueTooLarge: a Content-Length above
 // MaxBodyBytes gets 413 without 100 Continue, then the close.
 func TestIntegrationExpectContinueTooLarge(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		srv, addr := startServer(t, kahttp.Config{Mode: mode, MaxBodyBytes: 1024}, bodyEcho)
 		c := dial(t, addr)
@@ -112,6 +115,7 @@ func TestIntegrationExpectContinueTooLarge(t *testing.T) {
 // TestIntegrationBodyByteByByte: a Content-Length body arriving a byte at a
 // time, slower than nothing but within the idle timeout, is served.
 func TestIntegrationBodyByteByByte(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		_, addr := startServer(t, kahttp.Config{Mode: mode, HeaderTimeout: 5 * time.Second}, bodyEcho)
 		c := dial(t, addr)

@@ -19,6 +19,7 @@ import (
 // TestIntegrationNetHTTPClientReuse: Go's net/http client makes 100
 // sequential GETs; every one after the first reuses the connection.
 func TestIntegrationNetHTTPClientReuse(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		srv, addr := startServer(t, kahttp.Config{Mode: mode}, framingHandler)
 		tr := &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}
@@ -51,6 +52,7 @@ func TestIntegrationNetHTTPClientReuse(t *testing.T) {
 // keep-alive' with two URLs reuses its connection. Skipped when curl is not
 // installed.
 func TestIntegrationCurlHTTP10KeepAlive(t *testing.T) {
+	t.Parallel()
 	curl, err := exec.LookPath("curl")
 	if err != nil {
 		t.Skip("curl is not installed")
@@ -74,6 +76,7 @@ func TestIntegrationCurlHTTP10KeepAlive(t *testing.T) {
 // TestIntegrationApacheBench: ab -k -n 2000 -c 8 reports 2000 keep-alive
 // requests and no failures. Skipped when ab (apache2-utils) is not installed.
 func TestIntegrationApacheBench(t *testing.T) {
+	t.Parallel()
 	ab, err := exec.LookPath("ab")
 	if err != nil {
 		t.Skip("ab (apache2-utils) is not installed")

@@ -63,6 +63,7 @@ func framingHandler(w *kahttp.Response, r *kahttp.Request) {
 
 // TestIntegrationFramingHTTP11: the buffered writer's framings on HTTP/1.1.
 func TestIntegrationFramingHTTP11(t *testing.T) {
+	t.Parallel()
 	rows := []struct {
 		path    string
 		size    int
@@ -105,6 +106,7 @@ func TestIntegrationFramingHTTP11(t *testing.T) {
 // buffer has no length: close-delimited, Connection: close; a small body or
 // a declared length keeps the connection.
 func TestIntegrationFramingHTTP10(t *testing.T) {
+	t.Parallel()
 	ka := "Connection: keep-alive\r\n"
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		srv, addr := startServer(t, kahttp.Config{Mode: mode, IdleTimeout: 30 * time.Second}, framingHandler)
@@ -143,6 +145,7 @@ func TestIntegrationFramingHTTP10(t *testing.T) {
 // TestIntegrationShortContentLength: a handler that writes less than the
 // Content-Length it set: the client gets what was written, then the close.
 func TestIntegrationShortContentLength(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		srv, addr := startServer(t, kahttp.Config{Mode: mode}, framingHandler)
 
@@ -182,6 +185,7 @@ func TestIntegrationShortContentLength(t *testing.T) {
 // TestIntegrationHead: HEAD gets the GET's header fields and no body, and
 // the connection stays usable.
 func TestIntegrationHead(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		_, addr := startServer(t, kahttp.Config{Mode: mode}, framingHandler)
 		c := dial(t, addr)
@@ -211,6 +215,7 @@ func withoutDate(fields [][2]string) [][2]string {
 // TestIntegrationNoBodyStatus: 204 and 304 have no body and no
 // Content-Length, and the connection stays usable.
 func TestIntegrationNoBodyStatus(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		_, addr := startServer(t, kahttp.Config{Mode: mode}, func(w *kahttp.Response, r *kahttp.Request) {
 			code, _ := strconv.Atoi(r.Query("code"))

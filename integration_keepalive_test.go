@@ -15,6 +15,7 @@ import (
 // DESIGN.md: the status line, the Connection/Keep-Alive fields, and whether
 // the socket stays open afterwards.
 func TestIntegrationKeepAlivePolicy(t *testing.T) {
+	t.Parallel()
 	rows := []struct {
 		name      string
 		req       string
@@ -35,6 +36,7 @@ func TestIntegrationKeepAlivePolicy(t *testing.T) {
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		for _, row := range rows {
 			t.Run(row.name, func(t *testing.T) {
+				t.Parallel()
 				srv, addr := startServer(t, kahttp.Config{Mode: mode, IdleTimeout: 7 * time.Second}, echoPath)
 				c := dial(t, addr)
 				r := c.roundTrip(row.req)
@@ -62,6 +64,7 @@ func TestIntegrationKeepAlivePolicy(t *testing.T) {
 // TestIntegrationHTTP10KeepAliveMax pins Keep-Alive: timeout=N, max=M on
 // HTTP/1.0 with MaxRequestsPerConn: M counts down, the last response says close.
 func TestIntegrationHTTP10KeepAliveMax(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		srv, addr := startServer(t, kahttp.Config{Mode: mode, IdleTimeout: 5 * time.Second, MaxRequestsPerConn: 3}, echoPath)
 		c := dial(t, addr)
@@ -85,6 +88,7 @@ func TestIntegrationHTTP10KeepAliveMax(t *testing.T) {
 // pipelined HTTP/1.1 requests get three responses, the third says close,
 // and the fourth is not answered.
 func TestIntegrationMaxRequestsPerConn(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		srv, addr := startServer(t, kahttp.Config{Mode: mode, MaxRequestsPerConn: 3}, echoPath)
 		c := dial(t, addr)
@@ -109,6 +113,7 @@ func TestIntegrationMaxRequestsPerConn(t *testing.T) {
 // TestIntegrationIdleTimeout: an idle keep-alive connection is closed after
 // IdleTimeout, without a response.
 func TestIntegrationIdleTimeout(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		srv, addr := startServer(t, kahttp.Config{Mode: mode, IdleTimeout: 400 * time.Millisecond}, echoPath)
 		c := dial(t, addr)
@@ -123,6 +128,7 @@ func TestIntegrationIdleTimeout(t *testing.T) {
 // TestIntegrationHeaderTimeout: a request line without the end of its head
 // gets 408 with Connection: close after HeaderTimeout, then the close.
 func TestIntegrationHeaderTimeout(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		srv, addr := startServer(t, kahttp.Config{Mode: mode, HeaderTimeout: 400 * time.Millisecond}, echoPath)
 		c := dial(t, addr)
@@ -138,6 +144,7 @@ func TestIntegrationHeaderTimeout(t *testing.T) {
 // TestIntegrationHeaderTimeoutAfterKeepAlive: the header timer also runs
 // for the second request of a connection.
 func TestIntegrationHeaderTimeoutAfterKeepAlive(t *testing.T) {
+	t.Parallel()
 	srv, addr := startServer(t, kahttp.Config{Mode: kahttp.Inline, HeaderTimeout: 400 * time.Millisecond, IdleTimeout: 10 * time.Second}, echoPath)
 	c := dial(t, addr)
 	require.Equal(t, 200, c.roundTrip(getReq("/a")).Status)
@@ -152,6 +159,7 @@ func TestIntegrationHeaderTimeoutAfterKeepAlive(t *testing.T) {
 // TestIntegrationPipelineAfterClose: requests pipelined after one with
 // Connection: close are not answered.
 func TestIntegrationPipelineAfterClose(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		srv, addr := startServer(t, kahttp.Config{Mode: mode}, echoPath)
 		c := dial(t, addr)
@@ -171,6 +179,7 @@ func TestIntegrationPipelineAfterClose(t *testing.T) {
 // TestIntegrationShutdown: Shutdown closes an idle keep-alive connection,
 // and a request in progress completes with Connection: close.
 func TestIntegrationShutdown(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	started := make(chan struct{}, 1)
 	srv, addr := startServer(t, kahttp.Config{Mode: kahttp.Pooled}, func(w *kahttp.Response, r *kahttp.Request) {
@@ -218,6 +227,7 @@ func TestIntegrationShutdown(t *testing.T) {
 // TestIntegrationStatsClosedBy triggers several close reasons on one server
 // and checks each is counted.
 func TestIntegrationStatsClosedBy(t *testing.T) {
+	t.Parallel()
 	srv, addr := startServer(t, kahttp.Config{Mode: kahttp.Inline, IdleTimeout: 400 * time.Millisecond}, func(w *kahttp.Response, r *kahttp.Request) {
 		if r.Path() == "/panic" {
 			panic("boom")

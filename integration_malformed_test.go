@@ -63,6 +63,7 @@ var malformed = []struct {
 // Connection: close, the socket closes, and the server still serves a fresh
 // connection. A request pipelined behind the bad one is never answered.
 func TestIntegrationMalformed(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		srv, addr := startServer(t, kahttp.Config{Mode: mode, MaxBodyBytes: 1024}, echoPath)
 		for _, row := range malformed {
@@ -89,6 +90,7 @@ func TestIntegrationMalformed(t *testing.T) {
 // TestIntegrationMalformedAfterGood: a malformed request behind good ones in
 // one pipeline: the good ones are answered, then the refusal, then the close.
 func TestIntegrationMalformedAfterGood(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		_, addr := startServer(t, kahttp.Config{Mode: mode}, echoPath)
 		c := dial(t, addr)
@@ -108,6 +110,7 @@ func TestIntegrationMalformedAfterGood(t *testing.T) {
 // TestIntegrationMalformedByteByByte: the refusals also come when the bad
 // request trickles in.
 func TestIntegrationMalformedByteByByte(t *testing.T) {
+	t.Parallel()
 	_, addr := startServer(t, kahttp.Config{Mode: kahttp.Inline, MaxBodyBytes: 1024}, echoPath)
 	for _, row := range malformed {
 		if len(row.req) > 3000 {

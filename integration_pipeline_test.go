@@ -19,6 +19,7 @@ func echoAll(w *kahttp.Response, r *kahttp.Request) {
 // TestIntegrationPipeline: pipelines of 1, 16 and 100 GETs, in one write
 // and byte by byte, are all answered in order, in both modes.
 func TestIntegrationPipeline(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		srv, addr := startServer(t, kahttp.Config{Mode: mode}, echoPath)
 		for _, n := range []int{1, 16, 100} {
@@ -51,6 +52,7 @@ func TestIntegrationPipeline(t *testing.T) {
 // TestIntegrationPipelineMixed: GETs and POSTs with bodies (Content-Length
 // and chunked) in one pipeline are answered in order.
 func TestIntegrationPipelineMixed(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		_, addr := startServer(t, kahttp.Config{Mode: mode}, echoAll)
 		reqs := []struct{ raw, want string }{
@@ -88,6 +90,7 @@ func TestIntegrationPipelineMixed(t *testing.T) {
 // TestIntegrationPostStrayCRLF: a POST body followed by a stray CRLF (an
 // old client habit), then a GET on the same connection: both 200, still open.
 func TestIntegrationPostStrayCRLF(t *testing.T) {
+	t.Parallel()
 	forModes(t, func(t *testing.T, mode kahttp.Mode) {
 		srv, addr := startServer(t, kahttp.Config{Mode: mode}, echoAll)
 		for _, split := range []string{"one-write", "two-writes"} {
