@@ -262,3 +262,34 @@ func TestIntegrationStatsClosedBy(t *testing.T) {
 	}
 	assert.EqualValues(t, 6, srv.Stats().ConnsAccepted)
 }
+
+// TestIntegrationShutdownIdle: Shutdown closes idle keep-alive connections
+// (HTTP/1.1 and HTTP/1.0 keep-alive) without sending anything, in both modes.
+func TestIntegrationShutdownIdle(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, mode kahttp.Mode) {
+		srv, addr := startServer(t, kahttp.Config{Mode: mode}, echoPath)
+		c11 := dial(t, addr)
+		require.Equal(t, 200, c11.roundTrip(getReq("/a")).Status)
+		c10 := dial(t, addr)
+		require.Equal(t, "keep-alive", c10.roundTrip("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").header(t, "Connection"))
+		fresh := dial(t, addr) // connected, nothing sent yet
+
+		done := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			done <- srv.Shutdown(ctx)
+		}()
+		c11.expectClosed()
+		c10.expectClosed()
+		fresh.expectClosed()
+		select {
+		case err := <-done:
+			assert.NoError(t, err)
+		case <-time.After(6 * time.Second):
+			t.Fatal("Shutdown did not return")
+		}
+		assert.EqualValues(t, 3, srv.Stats().ClosedBy["shutdown"], "ClosedBy %v", srv.Stats().ClosedBy)
+	})
+}

@@ -126,3 +126,29 @@ func TestIntegrationPostStrayCRLF(t *testing.T) {
 		assert.Empty(t, srv.Stats().ClosedBy["bad_request"], "ClosedBy %v", srv.Stats().ClosedBy)
 	})
 }
+
+// TestIntegrationPipelineLargeResponses: pipelined requests whose responses
+// together are far past MaxOutboundBytes (the server pauses reading while
+// the client catches up) are all answered, in order and intact.
+func TestIntegrationPipelineLargeResponses(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, mode kahttp.Mode) {
+		_, addr := startServer(t, kahttp.Config{Mode: mode}, framingHandler)
+		sizes := []int{1 << 20, 100, 300000, 4097, 1 << 20, 5, 700000, 1 << 20}
+		var b strings.Builder
+		for _, n := range sizes {
+			b.WriteString(getReq("/stream?size=" + strconv.Itoa(n)))
+		}
+		b.WriteString(getReq("/cl?size=2000000"))
+		sizes = append(sizes, 2000000)
+		c := dial(t, addr)
+		c.send(b.String())
+		for i, n := range sizes {
+			r := c.readResponse(false)
+			require.Equal(t, 200, r.Status, "response %d", i)
+			require.Len(t, r.Body, n, "response %d", i)
+			require.Equal(t, string(pattern(n)), string(r.Body), "response %d", i)
+		}
+		c.expectOpen()
+	})
+}
