@@ -114,7 +114,9 @@ func (s *session) runOrphan() {
 			return
 		}
 	}
+	s.mu.Lock()
 	s.c = o
+	s.mu.Unlock()
 	s.inlineOnly = true // blocking is fine here: this goroutine serves nobody else
 	if s.leftover == nil {
 		return

@@ -20,7 +20,7 @@ func (s *session) runPooled(t *task) {
 
 	s.mu.Lock()
 	s.done = true
-	closed, orphan := s.closed, s.orphan
+	closed, orphan, c := s.closed, s.orphan, s.c // runOrphan may replace s.c once done is set
 	s.mu.Unlock()
 	switch {
 	case orphan != nil:
@@ -28,7 +28,7 @@ func (s *session) runPooled(t *task) {
 	case closed:
 		s.dropPooled()
 	default:
-		s.c.Wake()
+		c.Wake()
 	}
 }
 
