@@ -72,7 +72,7 @@ type session struct {
 
 	outbound atomic.Int64  // the loop's last look at Pending(), for the worker's backpressure
 	unsent   atomic.Int64  // bytes a worker handed to AsyncWrite not yet written
-	drain    chan struct{} // signals a worker waiting for output to drain
+	drain    chan struct{} // signals a worker waiting for output to drain; guarded by mu
 	waiting  atomic.Bool   // a worker waits on drain
 }
 
@@ -88,7 +88,7 @@ func (p *protocol) Open(c *eventloop.Conn) bool {
 }
 
 func newSession(srv *Server, c transport, remote net.Addr) *session {
-	s := &session{srv: srv, c: c, remote: remote, drain: make(chan struct{}, 1)}
+	s := &session{srv: srv, c: c, remote: remote}
 	s.sink.s = s
 	// A new connection must send its first request within HeaderTimeout.
 	c.SetDeadline(srv.deadline(srv.cfg.HeaderTimeout))
@@ -169,9 +169,21 @@ func (s *session) gone(err error) {
 	case inflight:
 		s.dropPooled()
 	}
-	select {
-	case s.drain <- struct{}{}:
-	default:
+	s.signalDrain()
+}
+
+// signalDrain wakes a pooled worker waiting for the output to drain.
+// The channel is made by the first worker that waits: an idle connection
+// should not pay for it. Any goroutine.
+func (s *session) signalDrain() {
+	s.mu.Lock()
+	ch := s.drain
+	s.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -271,10 +283,7 @@ func (s *session) watch() {
 	pending := int64(s.c.Pending())
 	s.outbound.Store(pending)
 	if s.waiting.Load() && pending+s.unsent.Load() <= int64(s.srv.cfg.MaxOutboundBytes) {
-		select {
-		case s.drain <- struct{}{}:
-		default:
-		}
+		s.signalDrain()
 	}
 	s.c.Watch(s.phase == phasePaused || s.waiting.Load())
 }

@@ -116,17 +116,24 @@ func (p *pooledSink) flush() error {
 	}
 	limit := int64(s.srv.cfg.MaxOutboundBytes)
 	for s.outbound.Load()+s.unsent.Load() > limit {
-		s.waiting.Store(true)
-		s.c.Watch(true)
-		<-s.drain
-		s.waiting.Store(false)
 		s.mu.Lock()
-		closed := s.closed
+		closed, orphan := s.closed, s.orphan // read with the channel made, so gone() cannot miss signalling it
+		if s.drain == nil {
+			s.drain = make(chan struct{}, 1)
+		}
+		drain := s.drain
 		s.mu.Unlock()
+		if closed && orphan != nil {
+			return nil // half-closed: the next flush goes through the orphan
+		}
 		if closed {
 			p.broken = true
 			return ErrConnClosed
 		}
+		s.waiting.Store(true)
+		s.c.Watch(true)
+		<-drain
+		s.waiting.Store(false)
 	}
 	return nil
 }
