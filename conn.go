@@ -270,7 +270,9 @@ func (s *session) pause(buffered int) {
 		s.closeWith(reasonOverloaded) // gnet cannot stop reading; do not buffer without bound
 		return
 	}
-	if s.phase != phasePaused {
+	// The client has IdleTimeout to take some of its output: the timer
+	// restarts whenever the pending output shrinks.
+	if pending := s.c.Pending(); s.phase != phasePaused || int64(pending) < s.outbound.Load() {
 		s.phase = phasePaused
 		s.c.SetDeadline(s.srv.deadline(s.srv.cfg.IdleTimeout))
 	}
