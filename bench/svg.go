@@ -49,7 +49,6 @@ func (run *Run) SVG() string {
 	height := top + float64(len(run.Cases))*(grpH+grpGap) + bottomM
 	width := labelW + 2*panelW + gapW + 20
 
-	type cell struct{ x float64 }
 	ratios := make([][2][]float64, len(run.Cases)) // [case][panel][server]
 	maxR := [2]float64{1.2, 1.2}
 	for ci, c := range run.Cases {
@@ -77,7 +76,7 @@ func (run *Run) SVG() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="Helvetica,Arial,sans-serif" font-size="11">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<rect x="0" y="0" width="%.0f" height="%.0f" fill="#ffffff"/>`+"\n", width, height)
-	fmt.Fprintf(&b, `<text x="10" y="20" font-size="15" font-weight="bold">kahttp bench: ratios to %s, same round (median of %s)</text>`+"\n", xmlEscape(run.Baseline), xmlEscape(run.Settings[:strings.Index(run.Settings+",", ",")]))
+	fmt.Fprintf(&b, `<text x="10" y="20" font-size="15" font-weight="bold">kahttp bench: ratios to %s measured in the same round, median over rounds</text>`+"\n", xmlEscape(run.Baseline))
 	fmt.Fprintf(&b, `<text x="10" y="37" fill="#444">%s · %s · %s</text>`+"\n", xmlEscape(run.Date), xmlEscape(run.Machine.String()), xmlEscape(run.Command))
 	// legend
 	lx := 10.0
