@@ -14,10 +14,12 @@ import (
 // (after - before) / N. Then the server is stopped and the connections are
 // closed.
 func runIdle(o *options, pin *pinning, names []string, cr *CaseResult) {
+	t0 := time.Now()
+	defer func() { fmt.Printf("  (%s took %v)\n", cr.Name, time.Since(t0).Round(10*time.Millisecond)) }()
 	fmt.Printf("\n== %s: %s\n", cr.Name, cr.Desc)
 	settle := 500 * time.Millisecond
 	if o.quick {
-		settle = 300 * time.Millisecond
+		settle = 200 * time.Millisecond
 	}
 	for r := 1; r <= o.rounds; r++ {
 		for _, n := range names {

@@ -48,13 +48,13 @@ type options struct {
 
 func main() {
 	var o options
-	flag.BoolVar(&o.quick, "quick", false, "run the quick matrix (fewer cases, shorter rounds; < 60 s)")
+	flag.BoolVar(&o.quick, "quick", false, "run the quick matrix (fewer cases, 0.3 s rounds, 1000 idle connections; < 60 s)")
 	flag.StringVar(&o.scenarios, "scenario", "", "comma-separated scenarios or cases to run (e.g. keepalive,sizes/1MiB); default all")
 	flag.StringVar(&o.servers, "servers", "", "comma-separated servers to compare; default all compiled in (see -list)")
-	flag.DurationVar(&o.duration, "duration", 0, "length of one measured run (default 1.5s, -quick 0.4s)")
-	flag.DurationVar(&o.warmup, "warmup", 0, "warm-up per case and server before the rounds (default 0.5s, -quick 0.2s)")
+	flag.DurationVar(&o.duration, "duration", 0, "length of one measured run (default 1.5s, -quick 0.3s)")
+	flag.DurationVar(&o.warmup, "warmup", 0, "warm-up per case and server before the rounds (default 0.5s, -quick 0.15s)")
 	flag.IntVar(&o.rounds, "rounds", 3, "measured rounds per case; servers are interleaved in each round")
-	flag.IntVar(&o.idleConns, "idle-conns", 0, "connections for the idle scenario (default 10000, -quick 2000)")
+	flag.IntVar(&o.idleConns, "idle-conns", 0, "connections for the idle scenario (default 10000, -quick 1000)")
 	flag.Int64Var(&o.maxReq, "max-requests", 20_000_000, "upper bound on requests in one run")
 	flag.StringVar(&o.loadgen, "loadgen", "builtin", "load generator: builtin, or wrk (cross-checks keepalive and pipelined only)")
 	flag.StringVar(&o.outDir, "out", "results", "directory for results.md, chart.svg and results.json (empty: write nothing)")
@@ -393,13 +393,13 @@ func selectServers(list string) ([]string, error) {
 func benchMain(o *options) error {
 	if o.quick {
 		if o.duration == 0 {
-			o.duration = 400 * time.Millisecond
+			o.duration = 300 * time.Millisecond
 		}
 		if o.warmup == 0 {
-			o.warmup = 200 * time.Millisecond
+			o.warmup = 150 * time.Millisecond
 		}
 		if o.idleConns == 0 {
-			o.idleConns = 2000
+			o.idleConns = 1000
 		}
 	}
 	if o.duration == 0 {
