@@ -560,6 +560,8 @@ func measure(o *options, c *Case, p *serverProc, d time.Duration, cpus []int) (S
 	spec.Addr = p.Addr
 	spec.Duration = d
 	spec.MaxRequests = o.maxReq
+	soft := ksoftirqdPids(cpus)
+	soft0 := sumCPU(soft)
 	busy0, _ := cpuBusy(cpus)
 	lg0, _ := procCPU(os.Getpid())
 	cpu0, err := procCPU(p.Pid)
@@ -581,8 +583,10 @@ func measure(o *options, c *Case, p *serverProc, d time.Duration, cpus []int) (S
 	}
 	lg1, _ := procCPU(os.Getpid())
 	busy1, _ := cpuBusy(cpus)
+	soft1 := sumCPU(soft)
 	s = sampleFrom(res, cpu1-cpu0, lg1-lg0)
-	if other := (busy1 - busy0) - (cpu1 - cpu0) - (lg1 - lg0); other > 0 {
+	s.SoftirqCPU = (soft1 - soft0).Seconds()
+	if other := (busy1 - busy0) - (cpu1 - cpu0) - (lg1 - lg0) - (soft1 - soft0); other > 0 {
 		s.OtherCPU = other.Seconds()
 	}
 	if rss, err := procRSS(p.Pid); err == nil {

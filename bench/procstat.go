@@ -140,3 +140,37 @@ func parseStatusRSS(b []byte) (int64, error) {
 	}
 	return 0, fmt.Errorf("procstat: no VmRSS")
 }
+
+// ksoftirqdPids returns the pids of the ksoftirqd threads of the given CPUs.
+func ksoftirqdPids(cpus []int) []int {
+	want := map[string]bool{}
+	for _, c := range cpus {
+		want["ksoftirqd/"+strconv.Itoa(c)] = true
+	}
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if b, err := os.ReadFile("/proc/" + e.Name() + "/comm"); err == nil && want[strings.TrimSpace(string(b))] {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// sumCPU adds up the CPU time of pids (missing ones count zero).
+func sumCPU(pids []int) time.Duration {
+	var t time.Duration
+	for _, p := range pids {
+		if d, err := procCPU(p); err == nil {
+			t += d
+		}
+	}
+	return t
+}

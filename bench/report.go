@@ -26,8 +26,12 @@ type Sample struct {
 	// OtherCPU is busy time on the benchmark's CPUs that was neither the
 	// server nor the load generator (other processes, steal), in seconds.
 	OtherCPU float64 `json:"other_cpu_s"`
-	CPUus    float64 `json:"cpu_us_per_req"`
-	RSS      int64   `json:"rss_bytes,omitempty"`
+	// SoftirqCPU is the CPU time of the ksoftirqd threads of the benchmark's
+	// CPUs: kernel network work for the loopback traffic that the kernel
+	// did not charge to either process.
+	SoftirqCPU float64 `json:"ksoftirqd_cpu_s"`
+	CPUus      float64 `json:"cpu_us_per_req"`
+	RSS        int64   `json:"rss_bytes,omitempty"`
 	// RSSPerConn is the idle scenario's figure: (VmRSS after - before) / conns.
 	RSSPerConn float64  `json:"rss_per_conn_bytes,omitempty"`
 	Samples    []string `json:"error_samples,omitempty"`
@@ -44,9 +48,9 @@ func (s Sample) String() string {
 		str := fmt.Sprintf("%s per connection over %d connections, errors %d", fmtBytes(s.RSSPerConn), s.Conns, s.Errors)
 		return str + errSuffix(s)
 	}
-	str := fmt.Sprintf("%9.0f req/s  p50 %-7s p99 %-7s max %-7s errors %d  CPU %s/req (server %3.0f%%, loadgen %3.0f%%, other %3.0f%%)",
+	str := fmt.Sprintf("%9.0f req/s  p50 %-7s p99 %-7s max %-7s errors %d  CPU %s/req (server %3.0f%%, loadgen %3.0f%%, ksoftirqd %2.0f%%, other %3.0f%%)",
 		s.RPS, fmtUS(s.P50us), fmtUS(s.P99us), fmtUS(s.MaxUS), s.Errors, fmtUS(s.CPUus),
-		pct(s.SrvCPU, s.Seconds), pct(s.LGCPU, s.Seconds), pct(s.OtherCPU, s.Seconds))
+		pct(s.SrvCPU, s.Seconds), pct(s.LGCPU, s.Seconds), pct(s.SoftirqCPU, s.Seconds), pct(s.OtherCPU, s.Seconds))
 	return str + errSuffix(s)
 }
 
@@ -100,6 +104,7 @@ type Row struct {
 	SrvPct     float64
 	LGPct      float64
 	OtherPct   float64
+	SoftPct    float64
 	RSSPerConn float64
 	Conns      int64
 	Errors     int64
@@ -151,7 +156,7 @@ func (cr *CaseResult) Rows(servers []string, base string) []Row {
 	for _, n := range servers {
 		ss := cr.Rounds[n]
 		r := Row{Server: n, RPSx: math.NaN(), CPUx: math.NaN(), RSSx: math.NaN()}
-		var rps, p50, p99, mx, cpu, sp, lp, op, rss []float64
+		var rps, p50, p99, mx, cpu, sp, lp, op, kp, rss []float64
 		for _, s := range ss {
 			if !s.valid() {
 				r.Failed = s.Err
@@ -168,10 +173,12 @@ func (cr *CaseResult) Rows(servers []string, base string) []Row {
 			sp = append(sp, pct(s.SrvCPU, s.Seconds))
 			lp = append(lp, pct(s.LGCPU, s.Seconds))
 			op = append(op, pct(s.OtherCPU, s.Seconds))
+			kp = append(kp, pct(s.SoftirqCPU, s.Seconds))
 			rss = append(rss, s.RSSPerConn)
 		}
 		r.RPS, r.P50, r.P99, r.Max = median(rps), median(p50), median(p99), median(mx)
 		r.CPUus, r.SrvPct, r.LGPct, r.OtherPct, r.RSSPerConn = median(cpu), median(sp), median(lp), median(op), median(rss)
+		r.SoftPct = median(kp)
 		if _, ok := cr.Rounds[base]; ok {
 			r.RPSx, _ = pairRatio(cr, n, base, mRPS)
 			r.CPUx, _ = pairRatio(cr, n, base, mCPU)
@@ -261,26 +268,26 @@ func (run *Run) writeTables(b *strings.Builder, h string) {
 	bx := "×" + run.Baseline
 	if len(timed) > 0 {
 		fmt.Fprintf(b, "%s Throughput, latency and server CPU per request\n\n", h)
-		fmt.Fprintf(b, "| case | server | req/s | %s | p50 | p99 | max | errors | CPU/req | %s | server CPU | loadgen CPU | other CPU |\n", bx, bx)
-		b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		fmt.Fprintf(b, "| case | server | req/s | %s | p50 | p99 | max | errors | CPU/req | %s | server CPU | loadgen CPU | ksoftirqd | other CPU |\n", bx, bx)
+		b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		noisy := 0.0
 		for _, c := range timed {
 			for _, r := range c.Rows(run.Servers, run.Baseline) {
 				if r.Rounds == 0 {
-					fmt.Fprintf(b, "| %s | %s | failed: %s |||||||||\n", c.Name, r.Server, mdEscape(r.Failed))
+					fmt.Fprintf(b, "| %s | %s | failed: %s ||||||||||\n", c.Name, r.Server, mdEscape(r.Failed))
 					continue
 				}
 				errs := fmt.Sprint(r.Errors)
 				if r.Errors > 0 {
 					errs = "**" + errs + "** ⚠"
 				}
-				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f%% | %.0f%% | %.0f%% |\n",
+				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f%% | %.0f%% | %.0f%% | %.0f%% |\n",
 					c.Name, r.Server, fmtRate(r.RPS), fmtRatio(r.RPSx), fmtUS(r.P50), fmtUS(r.P99), fmtUS(r.Max),
-					errs, fmtUS(r.CPUus), fmtRatio(r.CPUx), r.SrvPct, r.LGPct, r.OtherPct)
+					errs, fmtUS(r.CPUus), fmtRatio(r.CPUx), r.SrvPct, r.LGPct, r.SoftPct, r.OtherPct)
 				noisy = math.Max(noisy, r.OtherPct)
 			}
 		}
-		b.WriteString("\nCPU/req is the server process's CPU time (user+system) during the run divided by the correct responses; server CPU and loadgen CPU are busy time as a share of one core (a load generator near 100% means req/s is capped by it, and CPU/req is the figure that separates the servers). Other CPU is what else ran on the benchmark's CPUs meanwhile (other processes, hypervisor steal).\n")
+		b.WriteString("\nCPU/req is the server process's CPU time (user+system) during the run divided by the correct responses; server CPU and loadgen CPU are busy time as a share of one core (a load generator near 100% means req/s is capped by it, and CPU/req is the figure that separates the servers). ksoftirqd is the kernel's deferred network work for the loopback traffic on those CPUs, charged to neither process; other CPU is whatever else ran there meanwhile (other processes, hypervisor steal).\n")
 		if noisy >= 10 {
 			fmt.Fprintf(b, "\n**Noisy machine:** up to %.0f%% of a core went to other work during some runs; req/s and latency are unreliable, CPU/req less affected.\n", noisy)
 		}
@@ -298,7 +305,7 @@ func (run *Run) writeTables(b *strings.Builder, h string) {
 	}
 	run.writeTargets(b, h)
 	if len(run.Headers) > 0 {
-		fmt.Fprintf(b, "\n%s Response heads (GET /plaintext)\n\n", h)
+		fmt.Fprintf(b, "\n%s Response heads (GET /plaintext, asked with Connection: close)\n\n", h)
 		for _, n := range run.Servers {
 			if hd, ok := run.Headers[n]; ok {
 				fmt.Fprintf(b, "- %s: %s\n", n, hd)
@@ -425,7 +432,7 @@ func updateReadme(path string, run *Run, outDir string) error {
 	}
 	var sec strings.Builder
 	sec.WriteString(readmeBegin + "\n")
-	fmt.Fprintf(&sec, "Latest results, %s, made with `%s` (the full report is [%s/results.md](%s/results.md)):\n\n", run.Date, run.Command, outDir, outDir)
+	fmt.Fprintf(&sec, "Latest run, %s (report: [%s/results.md](%s/results.md), every round: [%s/results.json](%s/results.json)):\n\n", run.Date, outDir, outDir, outDir, outDir)
 	run.writeMeta(&sec)
 	sec.WriteString("\n")
 	run.writeTables(&sec, "###")

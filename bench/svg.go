@@ -39,7 +39,7 @@ func (run *Run) SVG() string {
 		barH    = 11.0
 		barGap  = 2.0
 		grpGap  = 12.0
-		top     = 92.0
+		top     = 104.0
 		bottomM = 30.0
 		valueW  = 46.0 // room for the value text after a bar
 	)
@@ -77,17 +77,18 @@ func (run *Run) SVG() string {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="Helvetica,Arial,sans-serif" font-size="11">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<rect x="0" y="0" width="%.0f" height="%.0f" fill="#ffffff"/>`+"\n", width, height)
 	fmt.Fprintf(&b, `<text x="10" y="20" font-size="15" font-weight="bold">kahttp bench: ratios to %s measured in the same round, median over rounds</text>`+"\n", xmlEscape(run.Baseline))
-	fmt.Fprintf(&b, `<text x="10" y="37" fill="#444">%s · %s · %s</text>`+"\n", xmlEscape(run.Date), xmlEscape(run.Machine.String()), xmlEscape(run.Command))
+	fmt.Fprintf(&b, `<text x="10" y="36" fill="#444">%s · %s</text>`+"\n", xmlEscape(run.Date), xmlEscape(run.Command))
+	fmt.Fprintf(&b, `<text x="10" y="50" fill="#444">%s</text>`+"\n", xmlEscape(run.Machine.String()))
 	// legend
 	lx := 10.0
 	for i, n := range servers {
-		fmt.Fprintf(&b, `<rect x="%.0f" y="47" width="12" height="12" fill="%s"/><text x="%.0f" y="57">%s</text>`+"\n", lx, colorFor(i, n), lx+16, xmlEscape(n))
+		fmt.Fprintf(&b, `<rect x="%.0f" y="58" width="12" height="12" fill="%s"/><text x="%.0f" y="68">%s</text>`+"\n", lx, colorFor(i, n), lx+16, xmlEscape(n))
 		lx += 26 + 7*float64(len(n))
 	}
-	titles := [2]string{"requests/s ÷ " + run.Baseline + " (higher is better)", "server CPU per request ÷ " + run.Baseline + " (lower is better); idle: RSS per connection"}
+	titles := [2]string{"requests/s ÷ " + run.Baseline + " (higher is better)", "server CPU per request ÷ " + run.Baseline + " (lower is better)"}
 	for p := 0; p < 2; p++ {
 		x0 := labelW + float64(p)*(panelW+gapW)
-		fmt.Fprintf(&b, `<text x="%.0f" y="80" font-weight="bold">%s</text>`+"\n", x0, xmlEscape(titles[p]))
+		fmt.Fprintf(&b, `<text x="%.0f" y="92" font-weight="bold">%s</text>`+"\n", x0, xmlEscape(titles[p]))
 		scale := (panelW - valueW) / maxR[p]
 		// grid at 0.5 steps (1 steps when the scale is wide), 1.0 dashed
 		step := 0.5
@@ -110,7 +111,7 @@ func (run *Run) SVG() string {
 				y := gy + float64(si)*(barH+barGap)
 				if math.IsNaN(v) || math.IsInf(v, 0) {
 					if p == 0 && run.Cases[ci].Idle && si == 0 {
-						fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="#888">memory case: see right</text>`+"\n", x0+4, y+barH)
+						fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="#888">memory case: RSS per connection, right</text>`+"\n", x0+4, y+barH)
 					}
 					continue
 				}
@@ -123,7 +124,11 @@ func (run *Run) SVG() string {
 	}
 	for ci, c := range run.Cases {
 		gy := top + float64(ci)*(grpH+grpGap)
-		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" text-anchor="end" font-weight="bold">%s</text>`+"\n", labelW-10, gy+grpH/2+4, xmlEscape(c.Name))
+		label := c.Name
+		if c.Idle {
+			label += " (RSS/conn)"
+		}
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" text-anchor="end" font-weight="bold">%s</text>`+"\n", labelW-10, gy+grpH/2+4, xmlEscape(label))
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
