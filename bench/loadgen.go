@@ -54,6 +54,9 @@ type LoadResult struct {
 	// WrkLatency is p50, p99 and max in µs when wrk made the run (Hist is
 	// then empty).
 	WrkLatency []float64
+	// ChildCPU is the CPU time of a load-generator child process (wrk),
+	// which the orchestrator's own CPU clock does not include.
+	ChildCPU time.Duration
 }
 
 // RPS is the rate of correct responses.

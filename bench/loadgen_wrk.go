@@ -45,12 +45,17 @@ request = function() return req end
 	}
 	args = append(args, "http://"+spec.Addr+spec.Requests[0].Path)
 	start := time.Now()
-	out, err := exec.Command("wrk", args...).CombinedOutput()
+	cmd := exec.Command("wrk", args...)
+	out, err := cmd.CombinedOutput()
 	elapsed := time.Since(start)
 	if err != nil {
 		return nil, fmt.Errorf("wrk: %v: %s", err, out)
 	}
-	return parseWrk(string(out), elapsed)
+	res, err := parseWrk(string(out), elapsed)
+	if err == nil && cmd.ProcessState != nil {
+		res.ChildCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	return res, err
 }
 
 var (

@@ -429,19 +429,29 @@ func benchMain(o *options) error {
 		if _, err := exec.LookPath("wrk"); err != nil {
 			return errors.New("-loadgen wrk: wrk is not installed")
 		}
-		var keep []Case
-		for _, c := range cases {
-			if c.Scenario == "keepalive" || c.Scenario == "pipelined" {
-				keep = append(keep, c)
-			} else {
-				fmt.Printf("-loadgen wrk: skipping %s (wrk cross-checks keepalive and pipelined only)\n", c.Name())
-			}
-		}
-		cases = keep
+		// wrk runs whole seconds.
+		o.duration = max(o.duration.Round(time.Second), time.Second)
+		o.warmup = max(o.warmup.Round(time.Second), time.Second)
 	}
-	pin, err := setupPinning(o)
+	pin, err := setupPinning(o) // may re-execute this program
 	if err != nil {
 		return err
+	}
+	if o.loadgen == "wrk" {
+		var keep, skipped []string
+		var kept []Case
+		for _, c := range cases {
+			if c.Scenario == "keepalive" || c.Scenario == "pipelined" {
+				kept = append(kept, c)
+				keep = append(keep, c.Name())
+			} else {
+				skipped = append(skipped, c.Name())
+			}
+		}
+		cases = kept
+		if len(skipped) > 0 {
+			fmt.Printf("-loadgen wrk cross-checks %s; skipped: %s\n", strings.Join(keep, ", "), strings.Join(skipped, ", "))
+		}
 	}
 	start := time.Now()
 	machine := describeMachine()
@@ -582,6 +592,7 @@ func measure(o *options, c *Case, p *serverProc, d time.Duration, cpus []int) (S
 		return s, fmt.Errorf("server %s: %w (did it crash?)", p.Name, err)
 	}
 	lg1, _ := procCPU(os.Getpid())
+	lg1 += res.ChildCPU
 	busy1, _ := cpuBusy(cpus)
 	soft1 := sumCPU(soft)
 	s = sampleFrom(res, cpu1-cpu0, lg1-lg0)
