@@ -315,3 +315,31 @@ func TestHistogram(t *testing.T) {
 		t.Errorf("merge: count %d p50 %v", m.Count(), m.Quantile(0.5))
 	}
 }
+
+func TestOpenIdle(t *testing.T) {
+	addr := newFastHTTP(t)
+	conns, errs := openIdle(addr, 50)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	if len(conns) != 50 || errs != 0 {
+		t.Fatalf("%d connections, %d errors", len(conns), errs)
+	}
+}
+
+func TestCheckRoutesCatchesAWrongServer(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("/", netHTTPHandler())
+	mux.HandleFunc("GET /json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", ctJSON)
+		io.WriteString(w, `{"message":"Hello, World"}`)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	_, err := checkRoutes(strings.TrimPrefix(srv.URL, "http://"))
+	if err == nil || !strings.Contains(err.Error(), "GET /json") {
+		t.Fatalf("err = %v, want the /json route named", err)
+	}
+}

@@ -17,9 +17,11 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -305,6 +307,8 @@ func startServer(name string, p *pinning) (*serverProc, error) {
 	}
 	cmd.Env = env
 	cmd.Stderr = os.Stderr
+	// A server must not outlive the orchestrator, even when it is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -470,17 +474,31 @@ func benchMain(o *options) error {
 	fmt.Printf("rounds: %d x %v per server per case, warm-up %v, loadgen %s\n", o.rounds, o.duration, o.warmup, o.loadgen)
 
 	procs := map[string]*serverProc{}
-	defer func() {
+	var procsMu sync.Mutex
+	stopAll := func() {
+		procsMu.Lock()
+		defer procsMu.Unlock()
 		for _, s := range procs {
 			s.stop()
 		}
+	}
+	defer stopAll()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		fmt.Fprintf(os.Stderr, "\nbench: %v: stopping the servers\n", sig)
+		stopAll()
+		os.Exit(130)
 	}()
 	for _, n := range names {
 		s, err := startServer(n, pin)
 		if err != nil {
 			return err
 		}
+		procsMu.Lock()
 		procs[n] = s
+		procsMu.Unlock()
 		fmt.Printf("  %-14s pid %-7d %s\n", n, s.Pid, s.Info)
 	}
 	checks := map[string][]routeCheck{}
@@ -507,7 +525,7 @@ func benchMain(o *options) error {
 	}
 	for i := range cases {
 		c := &cases[i]
-		cr := &CaseResult{Name: c.Name(), Scenario: c.Scenario, Desc: c.Desc, Idle: c.Idle, Rounds: map[string][]Sample{}}
+		cr := &CaseResult{Name: c.Name(), Scenario: c.Scenario, Desc: c.Desc, Idle: c.Idle, Conns: c.Spec.Conns, Rounds: map[string][]Sample{}}
 		if c.Idle {
 			cr.Desc = strings.Replace(c.Desc, "N idle", fmt.Sprintf("%d idle", o.idleConns), 1)
 			runIdle(o, pin, names, cr)

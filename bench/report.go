@@ -74,7 +74,8 @@ type CaseResult struct {
 	Scenario string              `json:"scenario"`
 	Desc     string              `json:"desc"`
 	Idle     bool                `json:"idle,omitempty"`
-	Rounds   map[string][]Sample `json:"rounds"` // per server, in round order
+	Conns    int                 `json:"conns,omitempty"` // concurrent connections of the load
+	Rounds   map[string][]Sample `json:"rounds"`          // per server, in round order
 }
 
 // Run is one invocation's results.
@@ -288,6 +289,19 @@ func (run *Run) writeTables(b *strings.Builder, h string) {
 			}
 		}
 		b.WriteString("\nCPU/req is the server process's CPU time (user+system) during the run divided by the correct responses; server CPU and loadgen CPU are busy time as a share of one core (a load generator near 100% means req/s is capped by it, and CPU/req is the figure that separates the servers). ksoftirqd is the kernel's deferred network work for the loopback traffic on those CPUs, charged to neither process; other CPU is whatever else ran there meanwhile (other processes, hypervisor steal).\n")
+		for _, c := range timed {
+			if c.Scenario == "shortlived" {
+				continue
+			}
+			for _, n := range run.Servers {
+				for i, smp := range c.Rounds[n] {
+					if want := c.Conns; want > 0 && smp.valid() && smp.Conns > 2*int64(want) {
+						fmt.Fprintf(b, "\n⚠ %s reopened connections in %s (round %d: %d connections for %d concurrent): it did not keep them alive, which costs it CPU per request.\n", n, c.Name, i+1, smp.Conns, want)
+						break
+					}
+				}
+			}
+		}
 		if noisy >= 10 {
 			fmt.Fprintf(b, "\n**Noisy machine:** up to %.0f%% of a core went to other work during some runs; req/s and latency are unreliable, CPU/req less affected.\n", noisy)
 		}

@@ -86,6 +86,21 @@ func TestMarkdown(t *testing.T) {
 	}
 }
 
+func TestMarkdownFlagsReopenedConnections(t *testing.T) {
+	run := fixedRun()
+	c := run.Cases[0]
+	c.Conns = 64
+	s := c.Rounds["fasthttp"]
+	s[1].Conns = 5000
+	md := run.Markdown()
+	if !strings.Contains(md, "⚠ fasthttp reopened connections in keepalive/c64 (round 2: 5000 connections for 64 concurrent)") {
+		t.Errorf("no reopen warning:\n%s", md)
+	}
+	if strings.Contains(md, "kahttp-inline reopened") {
+		t.Error("warned about a server that kept its connections")
+	}
+}
+
 func TestSVGIsWellFormed(t *testing.T) {
 	svg := fixedRun().SVG()
 	d := xml.NewDecoder(strings.NewReader(svg))
