@@ -261,6 +261,8 @@ func (w *worker) run() {
 		if w.budget.Add(int64(-d)) < 0 {
 			break
 		}
+		// For a new connection per request the latency includes the connect.
+		tDial := time.Now()
 		if w.conn == nil && !w.dial() {
 			continue
 		}
@@ -274,6 +276,9 @@ func (w *worker) run() {
 			}
 		}
 		t0 := time.Now()
+		if spec.NewConnPerReq {
+			t0 = tDial
+		}
 		if _, err := w.conn.Write(w.out); err != nil {
 			w.fail(fmt.Errorf("write: %w", err))
 			w.closeConn()

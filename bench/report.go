@@ -111,6 +111,8 @@ type Row struct {
 	Errors     int64
 	RPSx, CPUx float64 // NaN when there is no baseline
 	RSSx       float64
+	P50x, P99x float64
+	MaxX       float64
 	Failed     string
 }
 
@@ -156,7 +158,7 @@ func (cr *CaseResult) Rows(servers []string, base string) []Row {
 	var rows []Row
 	for _, n := range servers {
 		ss := cr.Rounds[n]
-		r := Row{Server: n, RPSx: math.NaN(), CPUx: math.NaN(), RSSx: math.NaN()}
+		r := Row{Server: n, RPSx: math.NaN(), CPUx: math.NaN(), RSSx: math.NaN(), P50x: math.NaN(), P99x: math.NaN(), MaxX: math.NaN()}
 		var rps, p50, p99, mx, cpu, sp, lp, op, kp, rss []float64
 		for _, s := range ss {
 			if !s.valid() {
@@ -184,6 +186,9 @@ func (cr *CaseResult) Rows(servers []string, base string) []Row {
 			r.RPSx, _ = pairRatio(cr, n, base, mRPS)
 			r.CPUx, _ = pairRatio(cr, n, base, mCPU)
 			r.RSSx, _ = pairRatio(cr, n, base, mRSSConn)
+			r.P50x, _ = pairRatio(cr, n, base, func(s Sample) float64 { return s.P50us })
+			r.P99x, _ = pairRatio(cr, n, base, func(s Sample) float64 { return s.P99us })
+			r.MaxX, _ = pairRatio(cr, n, base, func(s Sample) float64 { return s.MaxUS })
 		}
 		rows = append(rows, r)
 	}
@@ -227,6 +232,14 @@ func fmtRatio(x float64) string {
 	return fmt.Sprintf("%.2f×", x)
 }
 
+// withRatio shows a latency with its ratio to the baseline: "451µs (0.51×)".
+func withRatio(us, x float64) string {
+	if math.IsNaN(x) {
+		return fmtUS(us)
+	}
+	return fmtUS(us) + " (" + fmtRatio(x) + ")"
+}
+
 func fmtRate(x float64) string {
 	if math.IsNaN(x) {
 		return "–"
@@ -254,7 +267,7 @@ func (run *Run) writeMeta(b *strings.Builder) {
 	if run.Elapsed != "" {
 		fmt.Fprintf(b, "- wall time: %s\n", run.Elapsed)
 	}
-	fmt.Fprintf(b, "- figures are medians over rounds; ×%s is the median of the per-round ratios to %s measured in the same round\n", run.Baseline, run.Baseline)
+	fmt.Fprintf(b, "- figures are medians over rounds; ×%s (and the ratio after each latency) is the median of the per-round ratios to %s measured in the same round\n", run.Baseline, run.Baseline)
 }
 
 func (run *Run) writeTables(b *strings.Builder, h string) {
@@ -283,7 +296,7 @@ func (run *Run) writeTables(b *strings.Builder, h string) {
 					errs = "**" + errs + "** ⚠"
 				}
 				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f%% | %.0f%% | %.0f%% | %.0f%% |\n",
-					c.Name, r.Server, fmtRate(r.RPS), fmtRatio(r.RPSx), fmtUS(r.P50), fmtUS(r.P99), fmtUS(r.Max),
+					c.Name, r.Server, fmtRate(r.RPS), fmtRatio(r.RPSx), withRatio(r.P50, r.P50x), withRatio(r.P99, r.P99x), withRatio(r.Max, r.MaxX),
 					errs, fmtUS(r.CPUus), fmtRatio(r.CPUx), r.SrvPct, r.LGPct, r.SoftPct, r.OtherPct)
 				noisy = math.Max(noisy, r.OtherPct)
 			}

@@ -61,6 +61,7 @@ func TestMarkdown(t *testing.T) {
 	for _, want := range []string{
 		"| keepalive/c64 | kahttp-inline | 70000 | 1.75× |",
 		"| 5.00µs | 0.25× |",
+		"| 500µs (1.00×) | 2.00ms (1.00×) | 9.00ms (1.00×) |",
 		"| kahttp-inline | 1000 B | 0.05× | 100 | 0 |",
 		"keepalive/c64: inline CPU/req ÷ fasthttp | 62% | ≤ 85% | yes |",
 		"idle: inline RSS per connection | 1000 B | ≤ 1.2 KB (1200 B) | yes |",
