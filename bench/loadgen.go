@@ -48,6 +48,7 @@ type LoadResult struct {
 	OK         int64 // responses with the expected status and body length
 	Errors     int64 // wrong status, wrong length, I/O and protocol errors
 	Conns      int64 // connections opened
+	SlowDials  int64 // connects that took over 500 ms (a dropped SYN is retried after 1 s)
 	Elapsed    time.Duration
 	Hist       Histogram
 	ErrSamples []string // the first few distinct error messages
@@ -202,6 +203,7 @@ func RunLoad(spec LoadSpec) (*LoadResult, error) {
 		res.OK += w.ok
 		res.Errors += w.errs
 		res.Conns += w.conns
+		res.SlowDials += w.slowDials
 		res.Hist.Merge(&w.hist)
 	}
 	res.ErrSamples = sink.samples
@@ -220,8 +222,8 @@ type worker struct {
 	rr   respReader
 	out  []byte
 
-	ok, errs, conns int64
-	hist            Histogram
+	ok, errs, conns, slowDials int64
+	hist                       Histogram
 }
 
 func (w *worker) fail(err error) {
@@ -237,7 +239,11 @@ func (w *worker) closeConn() {
 }
 
 func (w *worker) dial() bool {
+	t := time.Now()
 	c, err := net.DialTimeout("tcp", w.spec.Addr, 2*time.Second)
+	if time.Since(t) > 500*time.Millisecond {
+		w.slowDials++
+	}
 	if err != nil {
 		w.fail(err)
 		// Do not spin on a refused port; the loop is still bounded by end.

@@ -13,16 +13,18 @@ import (
 
 // Sample is what one measured run of one server gave.
 type Sample struct {
-	OK      int64   `json:"ok"`
-	Errors  int64   `json:"errors"`
-	Conns   int64   `json:"conns"`
-	Seconds float64 `json:"seconds"`
-	RPS     float64 `json:"rps"`
-	P50us   float64 `json:"p50_us"`
-	P99us   float64 `json:"p99_us"`
-	MaxUS   float64 `json:"max_us"`
-	SrvCPU  float64 `json:"server_cpu_s"`  // server CPU seconds (utime+stime) during the run
-	LGCPU   float64 `json:"loadgen_cpu_s"` // load generator CPU seconds during the run
+	OK     int64 `json:"ok"`
+	Errors int64 `json:"errors"`
+	Conns  int64 `json:"conns"`
+	// SlowDials counts connects that took over 500 ms.
+	SlowDials int64   `json:"slow_dials,omitempty"`
+	Seconds   float64 `json:"seconds"`
+	RPS       float64 `json:"rps"`
+	P50us     float64 `json:"p50_us"`
+	P99us     float64 `json:"p99_us"`
+	MaxUS     float64 `json:"max_us"`
+	SrvCPU    float64 `json:"server_cpu_s"`  // server CPU seconds (utime+stime) during the run
+	LGCPU     float64 `json:"loadgen_cpu_s"` // load generator CPU seconds during the run
 	// OtherCPU is busy time on the benchmark's CPUs that was neither the
 	// server nor the load generator (other processes, steal), in seconds.
 	OtherCPU float64 `json:"other_cpu_s"`
@@ -35,6 +37,7 @@ type Sample struct {
 	// RSSPerConn is the idle scenario's figure: (VmRSS after - before) / conns.
 	RSSPerConn float64  `json:"rss_per_conn_bytes,omitempty"`
 	Samples    []string `json:"error_samples,omitempty"`
+	Retries    int      `json:"retries,omitempty"` // noisy attempts measured again before this one
 	Err        string   `json:"err,omitempty"`
 }
 
@@ -51,6 +54,9 @@ func (s Sample) String() string {
 	str := fmt.Sprintf("%9.0f req/s  p50 %-7s p99 %-7s max %-7s errors %d  CPU %s/req (server %3.0f%%, loadgen %3.0f%%, ksoftirqd %2.0f%%, other %3.0f%%)",
 		s.RPS, fmtUS(s.P50us), fmtUS(s.P99us), fmtUS(s.MaxUS), s.Errors, fmtUS(s.CPUus),
 		pct(s.SrvCPU, s.Seconds), pct(s.LGCPU, s.Seconds), pct(s.SoftirqCPU, s.Seconds), pct(s.OtherCPU, s.Seconds))
+	if s.SlowDials > 0 {
+		str += fmt.Sprintf("  [%d slow connects]", s.SlowDials)
+	}
 	return str + errSuffix(s)
 }
 
