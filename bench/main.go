@@ -27,31 +27,27 @@ import (
 )
 
 type options struct {
-	quick     bool
-	scenarios string
-	servers   string
-	duration  time.Duration
-	warmup    time.Duration
-	rounds    int
-	idleConns int
-	maxReq    int64
-	loadgen   string
-	noisyPct  float64
-	retries   int
-	// retryBudget is the measuring time left for noisy runs measured again:
-	// a sixth of the planned time, so that a busy machine cannot stretch a
-	// run far past its announced length.
-	retryBudget time.Duration
-	outDir      string
-	readme      string
-	noPin       bool
-	lgCPUs      string
-	srvCPUs     string
-	list        bool
-	serve       string
-	addr        string
-	serveCPUs   string
-	commandStr  string
+	quick      bool
+	scenarios  string
+	servers    string
+	duration   time.Duration
+	warmup     time.Duration
+	rounds     int
+	idleConns  int
+	maxReq     int64
+	loadgen    string
+	noisyPct   float64
+	retries    int
+	outDir     string
+	readme     string
+	noPin      bool
+	lgCPUs     string
+	srvCPUs    string
+	list       bool
+	serve      string
+	addr       string
+	serveCPUs  string
+	commandStr string
 }
 
 func main() {
@@ -60,7 +56,7 @@ func main() {
 	flag.StringVar(&o.scenarios, "scenario", "", "comma-separated scenarios or cases to run (e.g. keepalive,sizes/1MiB); default all")
 	flag.StringVar(&o.servers, "servers", "", "comma-separated servers to compare; default all compiled in (see -list)")
 	flag.DurationVar(&o.duration, "duration", 0, "length of one measured run (default 1.5s, -quick 0.3s)")
-	flag.DurationVar(&o.warmup, "warmup", 0, "warm-up per case and server before the rounds (default 0.5s, -quick 0.15s)")
+	flag.DurationVar(&o.warmup, "warmup", 0, "warm-up per case and server before the rounds (default 0.4s, -quick 0.15s)")
 	flag.IntVar(&o.rounds, "rounds", 3, "measured rounds per case; servers are interleaved in each round")
 	flag.IntVar(&o.idleConns, "idle-conns", 0, "connections for the idle scenario (default 10000, -quick 1000)")
 	flag.Int64Var(&o.maxReq, "max-requests", 20_000_000, "upper bound on requests in one run")
@@ -423,7 +419,7 @@ func benchMain(o *options) error {
 		o.duration = 1500 * time.Millisecond
 	}
 	if o.warmup == 0 {
-		o.warmup = 500 * time.Millisecond
+		o.warmup = 400 * time.Millisecond
 	}
 	if o.idleConns == 0 {
 		o.idleConns = 10_000
@@ -450,13 +446,6 @@ func benchMain(o *options) error {
 		o.duration = max(o.duration.Round(time.Second), time.Second)
 		o.warmup = max(o.warmup.Round(time.Second), time.Second)
 	}
-	timed := 0
-	for _, c := range cases {
-		if !c.Idle {
-			timed++
-		}
-	}
-	o.retryBudget = time.Duration(timed*o.rounds*len(names)) * o.duration / 6
 	pin, err := setupPinning(o) // may re-execute this program
 	if err != nil {
 		return err
@@ -585,6 +574,11 @@ func runTimed(o *options, c *Case, names []string, procs map[string]*serverProc,
 			fmt.Printf("  warm-up %s: %v\n", n, err)
 		}
 	}
+	// Time for noisy runs measured again: a sixth of the case's planned
+	// measuring time, so that a busy machine cannot stretch a run far past
+	// its announced length.
+	budget := time.Duration(o.rounds*len(names)) * o.duration / 6
+	budgetNoted := false
 	for r := 1; r <= o.rounds; r++ {
 		for _, n := range names {
 			var best Sample
@@ -602,11 +596,14 @@ func runTimed(o *options, c *Case, names []string, procs map[string]*serverProc,
 				if !s.valid() || otherPct(s) <= o.noisyPct || try >= o.retries {
 					break
 				}
-				if o.retryBudget < o.duration {
-					fmt.Printf("          %-14s other load %.0f%%, but the time set aside for measuring again is used up\n", "", otherPct(s))
+				if budget < o.duration {
+					if !budgetNoted {
+						fmt.Printf("          %-14s other load %.0f%%, but this case's time for measuring again is used up\n", "", otherPct(s))
+						budgetNoted = true
+					}
 					break
 				}
-				o.retryBudget -= o.duration
+				budget -= o.duration
 				fmt.Printf("          %-14s other load %.0f%% > %.0f%%: measuring again\n", "", otherPct(s), o.noisyPct)
 			}
 			best.Retries = tries
@@ -630,7 +627,7 @@ func measure(o *options, c *Case, p *serverProc, d time.Duration, cpus []int) (S
 	spec.MaxRequests = o.maxReq
 	soft := ksoftirqdPids(cpus)
 	soft0 := sumCPU(soft)
-	busy0, _ := cpuBusy(cpus)
+	busy0, irq0, _ := cpuBusy(cpus)
 	lg0, _ := procCPU(os.Getpid())
 	cpu0, err := procCPU(p.Pid)
 	if err != nil {
@@ -651,10 +648,10 @@ func measure(o *options, c *Case, p *serverProc, d time.Duration, cpus []int) (S
 	}
 	lg1, _ := procCPU(os.Getpid())
 	lg1 += res.ChildCPU
-	busy1, _ := cpuBusy(cpus)
+	busy1, irq1, _ := cpuBusy(cpus)
 	soft1 := sumCPU(soft)
 	s = sampleFrom(res, cpu1-cpu0, lg1-lg0)
-	s.SoftirqCPU = (soft1 - soft0).Seconds()
+	s.SoftirqCPU = (soft1 - soft0 + irq1 - irq0).Seconds()
 	if other := (busy1 - busy0) - (cpu1 - cpu0) - (lg1 - lg0) - (soft1 - soft0); other > 0 {
 		s.OtherCPU = other.Seconds()
 	}

@@ -66,32 +66,40 @@ func procStatCPU(pid int) (time.Duration, error) {
 	return parseStatCPU(b, clkTck())
 }
 
-// cpuBusy returns the busy time (user, nice, system, irq, softirq, steal) of
-// the given CPUs from /proc/stat, in clock ticks converted to a Duration. The
-// orchestrator subtracts the server's and its own CPU time from it to see
-// how much else ran on the benchmark's CPUs (other sessions, the desktop, a
-// compiler), which makes a run noisy.
-func cpuBusy(cpus []int) (time.Duration, error) {
+// cpuBusy returns, from /proc/stat, the time the given CPUs spent running
+// tasks (user, nice, system, steal) and in interrupts (irq, softirq). The
+// orchestrator subtracts the server's and its own CPU time from the first to
+// see how much else ran on the benchmark's CPUs (other sessions, a compiler,
+// the hypervisor's steal), which makes a run noisy. Interrupt time is kept
+// apart: with IRQ time accounting the kernel charges loopback network work
+// done in softirq context to neither process, so it belongs to the run.
+func cpuBusy(cpus []int) (tasks, irq time.Duration, err error) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	want := map[string]bool{}
 	for _, c := range cpus {
 		want["cpu"+strconv.Itoa(c)] = true
 	}
-	var ticks int64
+	var t, q int64
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
 		if len(f) < 9 || !want[f[0]] {
 			continue
 		}
-		for _, i := range []int{1, 2, 3, 6, 7, 8} { // user nice system [idle iowait] irq softirq steal
+		// cpuN user nice system idle iowait irq softirq steal ...
+		for _, i := range []int{1, 2, 3, 8} {
 			n, _ := strconv.ParseInt(f[i], 10, 64)
-			ticks += n
+			t += n
+		}
+		for _, i := range []int{6, 7} {
+			n, _ := strconv.ParseInt(f[i], 10, 64)
+			q += n
 		}
 	}
-	return time.Duration(ticks * int64(time.Second) / clkTck()), nil
+	tck := clkTck()
+	return time.Duration(t * int64(time.Second) / tck), time.Duration(q * int64(time.Second) / tck), nil
 }
 
 // parseStatCPU extracts utime+stime from a /proc/PID/stat line. The command
