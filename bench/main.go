@@ -651,8 +651,8 @@ func measure(o *options, c *Case, p *serverProc, d time.Duration, cpus []int) (S
 	busy1, irq1, _ := cpuBusy(cpus)
 	soft1 := sumCPU(soft)
 	s = sampleFrom(res, cpu1-cpu0, lg1-lg0)
-	s.SoftirqCPU = (soft1 - soft0 + irq1 - irq0).Seconds()
-	if other := (busy1 - busy0) - (cpu1 - cpu0) - (lg1 - lg0) - (soft1 - soft0); other > 0 {
+	s.SoftirqCPU = (soft1 - soft0).Seconds()
+	if other := (busy1 + irq1 - busy0 - irq0) - (cpu1 - cpu0) - (lg1 - lg0) - (soft1 - soft0); other > 0 {
 		s.OtherCPU = other.Seconds()
 	}
 	if rss, err := procRSS(p.Pid); err == nil {

@@ -68,11 +68,14 @@ func procStatCPU(pid int) (time.Duration, error) {
 
 // cpuBusy returns, from /proc/stat, the time the given CPUs spent running
 // tasks (user, nice, system, steal) and in interrupts (irq, softirq). The
-// orchestrator subtracts the server's and its own CPU time from the first to
-// see how much else ran on the benchmark's CPUs (other sessions, a compiler,
-// the hypervisor's steal), which makes a run noisy. Interrupt time is kept
-// apart: with IRQ time accounting the kernel charges loopback network work
-// done in softirq context to neither process, so it belongs to the run.
+// orchestrator subtracts the server's, its own and ksoftirqd's CPU time from
+// the sum to see how much else ran on the benchmark's CPUs (other sessions,
+// a compiler, the hypervisor's steal), which makes a run noisy. Interrupt
+// time belongs in the sum: without CONFIG_IRQ_TIME_ACCOUNTING (the usual
+// case, and this machine's) the kernel counts softirq work, such as loopback
+// packet delivery, in the CPU time of the process it interrupted, while
+// /proc/stat files the same ticks under softirq. With that option on, the
+// interrupt work leaves the processes' CPU time and shows up as other load.
 func cpuBusy(cpus []int) (tasks, irq time.Duration, err error) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {

@@ -28,10 +28,10 @@ type Sample struct {
 	// OtherCPU is busy time on the benchmark's CPUs that was neither the
 	// server nor the load generator (other processes, steal), in seconds.
 	OtherCPU float64 `json:"other_cpu_s"`
-	// SoftirqCPU is interrupt time (irq, softirq) on the benchmark's CPUs
-	// plus the CPU time of their ksoftirqd threads: kernel network work for
-	// the loopback traffic that the kernel charged to neither process.
-	SoftirqCPU float64 `json:"softirq_cpu_s"`
+	// SoftirqCPU is the CPU time of the ksoftirqd threads of the
+	// benchmark's CPUs: kernel network work for the loopback traffic that
+	// the kernel deferred to them and so charged to neither process.
+	SoftirqCPU float64 `json:"ksoftirqd_cpu_s"`
 	CPUus      float64 `json:"cpu_us_per_req"`
 	RSS        int64   `json:"rss_bytes,omitempty"`
 	// RSSPerConn is the idle scenario's figure: (VmRSS after - before) / conns.
@@ -51,7 +51,7 @@ func (s Sample) String() string {
 		str := fmt.Sprintf("%s per connection over %d connections, errors %d", fmtBytes(s.RSSPerConn), s.Conns, s.Errors)
 		return str + errSuffix(s)
 	}
-	str := fmt.Sprintf("%9.0f req/s  p50 %-7s p99 %-7s max %-7s errors %d  CPU %s/req (server %3.0f%%, loadgen %3.0f%%, softirq %2.0f%%, other %3.0f%%)",
+	str := fmt.Sprintf("%9.0f req/s  p50 %-7s p99 %-7s max %-7s errors %d  CPU %s/req (server %3.0f%%, loadgen %3.0f%%, ksoftirqd %2.0f%%, other %3.0f%%)",
 		s.RPS, fmtUS(s.P50us), fmtUS(s.P99us), fmtUS(s.MaxUS), s.Errors, fmtUS(s.CPUus),
 		pct(s.SrvCPU, s.Seconds), pct(s.LGCPU, s.Seconds), pct(s.SoftirqCPU, s.Seconds), pct(s.OtherCPU, s.Seconds))
 	if s.SlowDials > 0 {
@@ -288,7 +288,7 @@ func (run *Run) writeTables(b *strings.Builder, h string) {
 	bx := "×" + run.Baseline
 	if len(timed) > 0 {
 		fmt.Fprintf(b, "%s Throughput, latency and server CPU per request\n\n", h)
-		fmt.Fprintf(b, "| case | server | req/s | %s | p50 | p99 | max | errors | CPU/req | %s | server CPU | loadgen CPU | softirq | other CPU |\n", bx, bx)
+		fmt.Fprintf(b, "| case | server | req/s | %s | p50 | p99 | max | errors | CPU/req | %s | server CPU | loadgen CPU | ksoftirqd | other CPU |\n", bx, bx)
 		b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		noisy := 0.0
 		for _, c := range timed {
@@ -307,7 +307,7 @@ func (run *Run) writeTables(b *strings.Builder, h string) {
 				noisy = math.Max(noisy, r.OtherPct)
 			}
 		}
-		b.WriteString("\nCPU/req is the server process's CPU time (user+system) during the run divided by the correct responses; server CPU and loadgen CPU are busy time as a share of one core (a load generator near 100% means req/s is capped by it, and CPU/req is the figure that separates the servers). softirq is the kernel's network work for the loopback traffic (interrupt time and ksoftirqd on those CPUs), charged to neither process; other CPU is whatever else ran there meanwhile (other processes, hypervisor steal).\n")
+		b.WriteString("\nCPU/req is the server process's CPU time (user+system) during the run divided by the correct responses; server CPU and loadgen CPU are busy time as a share of one core (a load generator near 100% means req/s is capped by it, and CPU/req is the figure that separates the servers). ksoftirqd is kernel network work for the loopback traffic deferred to the ksoftirqd threads of those CPUs, charged to neither process (softirq work done right away is charged to the process it interrupted, so it is in CPU/req); other CPU is whatever else ran there meanwhile (other processes, hypervisor steal).\n")
 		for _, c := range timed {
 			if c.Scenario == "shortlived" {
 				continue
