@@ -1,0 +1,91 @@
+package main
+
+import (
+	"sort"
+	"strconv"
+)
+
+// The routes every server answers, with the same bytes:
+//
+//	GET  /plaintext        "Hello, World!" text/plain; charset=utf-8
+//	GET  /json             {"message":"Hello, World!"} application/json
+//	POST /echo             the request body, with the request's Content-Type
+//	GET  /stream?size=N    N bytes of 'x', written in 1 KiB pieces, no Content-Length set by the handler
+//	GET  /sleep?ms=N       "slept N ms" after time.Sleep(N ms)
+//	GET  /query?a=X&b=Y    decimal X+Y
+//
+// Every server sends Server, Date, Content-Type and Content-Length (or chunked
+// framing where the server streams) so that header bytes stay comparable; the
+// orchestrator checks and prints what each server actually sends before it
+// measures anything.
+const (
+	helloBody   = "Hello, World!"
+	jsonBody    = `{"message":"Hello, World!"}`
+	ctPlain     = "text/plain; charset=utf-8"
+	ctJSON      = "application/json"
+	streamPiece = 1024
+	maxStream   = 64 << 20 // refuse /stream sizes above 64 MiB
+	maxSleepMS  = 10_000
+)
+
+// chunk1K is the 1 KiB piece the /stream route writes repeatedly.
+var chunk1K = func() []byte {
+	b := make([]byte, streamPiece)
+	for i := range b {
+		b[i] = 'x'
+	}
+	return b
+}()
+
+// serverDef is one server implementation that `bench -serve NAME` can run.
+type serverDef struct {
+	Name  string
+	Desc  string
+	Order int                     // position in tables and in each round
+	Run   func(addr string) error // blocks while serving
+}
+
+// registry holds the servers compiled into this binary. servers_kahttp.go
+// adds the kahttp servers from its init() when built with -tags kahttp.
+var registry = map[string]serverDef{}
+
+func register(d serverDef) { registry[d.Name] = d }
+
+// serverNames lists the registered servers in table order.
+func serverNames() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := registry[names[i]], registry[names[j]]
+		if a.Order != b.Order {
+			return a.Order < b.Order
+		}
+		return a.Name < b.Name
+	})
+	return names
+}
+
+// baseline is the server every ratio is taken against.
+const baseline = "nethttp"
+
+// atoiDefault parses a small non-negative decimal, returning def when s is
+// not one. Shared by the handlers so they agree on bad input.
+func atoiDefault(s string, def int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+func clamp(n, lo, hi int) int {
+	if n < lo {
+		return lo
+	}
+	if n > hi {
+		return hi
+	}
+	return n
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+func init() {
+	register(serverDef{
+		Name:  "nethttp",
+		Desc:  "net/http: http.ServeMux + default http.Server",
+		Order: 30,
+		Run:   runNetHTTP,
+	})
+}
+
+// netHTTPHandler is written the way a user writes a net/http service:
+// http.ServeMux with method patterns, w.Header().Set, w.Write.
+func netHTTPHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /plaintext", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Server", "nethttp")
+		h.Set("Content-Type", ctPlain)
+		io.WriteString(w, helloBody)
+	})
+	mux.HandleFunc("GET /json", func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Server", "nethttp")
+		h.Set("Content-Type", ctJSON)
+		io.WriteString(w, jsonBody)
+	})
+	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		h := w.Header()
+		h.Set("Server", "nethttp")
+		h.Set("Content-Type", r.Header.Get("Content-Type"))
+		w.Write(body)
+	})
+	mux.HandleFunc("GET /stream", func(w http.ResponseWriter, r *http.Request) {
+		n := clamp(atoiDefault(r.URL.Query().Get("size"), 0), 0, maxStream)
+		h := w.Header()
+		h.Set("Server", "nethttp")
+		h.Set("Content-Type", ctPlain)
+		for n > 0 {
+			p := chunk1K
+			if n < len(p) {
+				p = p[:n]
+			}
+			if _, err := w.Write(p); err != nil {
+				return
+			}
+			n -= len(p)
+		}
+	})
+	mux.HandleFunc("GET /sleep", func(w http.ResponseWriter, r *http.Request) {
+		ms := clamp(atoiDefault(r.URL.Query().Get("ms"), 0), 0, maxSleepMS)
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		h := w.Header()
+		h.Set("Server", "nethttp")
+		h.Set("Content-Type", ctPlain)
+		io.WriteString(w, "slept "+strconv.Itoa(ms)+" ms")
+	})
+	mux.HandleFunc("GET /query", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		sum := atoiDefault(q.Get("a"), 0) + atoiDefault(q.Get("b"), 0)
+		h := w.Header()
+		h.Set("Server", "nethttp")
+		h.Set("Content-Type", ctPlain)
+		io.WriteString(w, strconv.Itoa(sum))
+	})
+	return mux
+}
+
+func runNetHTTP(addr string) error {
+	srv := &http.Server{Addr: addr, Handler: netHTTPHandler()}
+	return srv.ListenAndServe()
+}
