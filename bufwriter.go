@@ -126,7 +126,7 @@ func (w *Response) declaredLength() bool {
 	if w.declared >= 0 {
 		return true
 	}
-	v := w.header.Get("Content-Length")
+	v := w.header.get(kindContentLength)
 	if v == "" {
 		return false
 	}

@@ -74,9 +74,10 @@ func releaseResponse(w *Response) {
 	if w.hold != nil {
 		holdPool.Put(w.hold)
 	}
-	kv := w.header.kv[:0]
+	w.header.reset()
+	hdr := w.header
 	*w = Response{}
-	w.header.kv = kv
+	w.header = hdr
 	responsePool.Put(w)
 }
 
@@ -114,13 +115,65 @@ func (w *Response) KeepAlive() bool { return w.keepAlive }
 
 // ResponseHeader holds a response's header fields, in the order set.
 // Names compare case-insensitively and are sent as given.
-type ResponseHeader struct{ kv []field }
+type ResponseHeader struct {
+	kv   []field
+	have kinds // which fields the server itself reads are set
+}
 
-type field struct{ key, value string }
+type field struct {
+	key, value string
+	kind       kinds
+}
+
+// kinds marks the fields the server reads or writes itself, found once
+// when a field is added instead of by comparing names on every response.
+type kinds uint8
+
+const (
+	kindContentLength kinds = 1 << iota
+	kindTransferEncoding
+	kindConnection
+	kindKeepAlive
+	kindDate
+	kindServer
+
+	kindFraming = kindContentLength | kindTransferEncoding | kindConnection | kindKeepAlive
+)
+
+func kindOf(key string) kinds {
+	switch len(key) {
+	case 4:
+		if strings.EqualFold(key, "Date") {
+			return kindDate
+		}
+	case 6:
+		if strings.EqualFold(key, "Server") {
+			return kindServer
+		}
+	case 10:
+		if strings.EqualFold(key, "Connection") {
+			return kindConnection
+		}
+		if strings.EqualFold(key, "Keep-Alive") {
+			return kindKeepAlive
+		}
+	case 14:
+		if strings.EqualFold(key, "Content-Length") {
+			return kindContentLength
+		}
+	case 17:
+		if strings.EqualFold(key, "Transfer-Encoding") {
+			return kindTransferEncoding
+		}
+	}
+	return 0
+}
 
 // Set replaces the values of key with value.
 func (h *ResponseHeader) Set(key, value string) {
-	h.Del(key)
+	if len(h.kv) > 0 {
+		h.Del(key)
+	}
 	h.Add(key, value)
 }
 
@@ -130,38 +183,59 @@ func (h *ResponseHeader) Add(key, value string) {
 	if !validFieldName(key) {
 		return
 	}
-	if strings.ContainsAny(value, "\r\n") {
-		value = strings.NewReplacer("\r", " ", "\n", " ").Replace(value)
+	for i := 0; i < len(value); i++ {
+		if value[i] == '\r' || value[i] == '\n' {
+			value = strings.NewReplacer("\r", " ", "\n", " ").Replace(value)
+			break
+		}
 	}
-	h.kv = append(h.kv, field{key, value})
+	k := kindOf(key)
+	h.have |= k
+	h.kv = append(h.kv, field{key, value, k})
 }
 
 // Get returns the first value of key, or "".
 func (h *ResponseHeader) Get(key string) string {
+	v, _ := h.lookup(key)
+	return v
+}
+
+// Has reports whether key is set.
+func (h *ResponseHeader) Has(key string) bool {
+	_, ok := h.lookup(key)
+	return ok
+}
+
+func (h *ResponseHeader) lookup(key string) (string, bool) {
 	for _, f := range h.kv {
 		if strings.EqualFold(f.key, key) {
+			return f.value, true
+		}
+	}
+	return "", false
+}
+
+// get returns the first value of a field the server reads, by its kind.
+func (h *ResponseHeader) get(k kinds) string {
+	if h.have&k == 0 {
+		return ""
+	}
+	for _, f := range h.kv {
+		if f.kind == k {
 			return f.value
 		}
 	}
 	return ""
 }
 
-// Has reports whether key is set.
-func (h *ResponseHeader) Has(key string) bool {
-	for _, f := range h.kv {
-		if strings.EqualFold(f.key, key) {
-			return true
-		}
-	}
-	return false
-}
-
 // Del removes every value of key.
 func (h *ResponseHeader) Del(key string) {
 	kv := h.kv[:0]
+	h.have = 0
 	for _, f := range h.kv {
 		if !strings.EqualFold(f.key, key) {
 			kv = append(kv, f)
+			h.have |= f.kind
 		}
 	}
 	clear(h.kv[len(kv):])
@@ -177,6 +251,11 @@ func (h *ResponseHeader) All() iter.Seq2[string, string] {
 			}
 		}
 	}
+}
+
+func (h *ResponseHeader) reset() {
+	clear(h.kv)
+	h.kv, h.have = h.kv[:0], 0
 }
 
 func validFieldName(s string) bool {
@@ -195,26 +274,19 @@ func validFieldName(s string) bool {
 // chosen; length is the Content-Length for frameLength.
 func (w *Response) appendHead(b []byte, frame framing, length int64) []byte {
 	b = appendStatusLine(b, w.status)
-	var hasDate, hasServer bool
 	for _, f := range w.header.kv {
-		switch {
-		case strings.EqualFold(f.key, "Content-Length"), strings.EqualFold(f.key, "Transfer-Encoding"),
-			strings.EqualFold(f.key, "Connection"), strings.EqualFold(f.key, "Keep-Alive"):
+		if f.kind&kindFraming != 0 {
 			continue // the server frames the message and decides the connection's fate
-		case strings.EqualFold(f.key, "Date"):
-			hasDate = true
-		case strings.EqualFold(f.key, "Server"):
-			hasServer = true
 		}
 		b = append(b, f.key...)
 		b = append(b, ": "...)
 		b = append(b, f.value...)
 		b = append(b, "\r\n"...)
 	}
-	if !hasDate {
+	if w.header.have&kindDate == 0 {
 		b = appendDate(b)
 	}
-	if !hasServer && w.cfg.ServerName != "" {
+	if w.header.have&kindServer == 0 && w.cfg.ServerName != "" {
 		b = append(b, "Server: "...)
 		b = append(b, w.cfg.ServerName...)
 		b = append(b, "\r\n"...)
@@ -253,8 +325,11 @@ func (w *Response) appendConnection(b []byte) []byte {
 
 // userWantsClose reports whether the handler set "Connection: close".
 func (w *Response) userWantsClose() bool {
+	if w.header.have&kindConnection == 0 {
+		return false
+	}
 	for _, f := range w.header.kv {
-		if strings.EqualFold(f.key, "Connection") && strings.Contains(strings.ToLower(f.value), "close") {
+		if f.kind == kindConnection && strings.Contains(strings.ToLower(f.value), "close") {
 			return true
 		}
 	}
@@ -270,7 +345,7 @@ func (w *Response) recovered() {
 		w.aborted = true
 		return
 	}
-	w.header.kv = w.header.kv[:0]
+	w.header.reset()
 	if w.hold != nil {
 		w.hold.Reset()
 	}

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -47,6 +48,8 @@ type options struct {
 	serve      string
 	addr       string
 	serveCPUs  string
+	cpuProfile string
+	profileFor time.Duration
 	commandStr string
 }
 
@@ -72,6 +75,8 @@ func main() {
 	flag.StringVar(&o.serve, "serve", "", "run one server (a name from -list) instead of the benchmark")
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "with -serve: address to listen on")
 	flag.StringVar(&o.serveCPUs, "cpus", "", "with -serve: pin the server to these CPUs (re-executes itself)")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "with -serve: write a CPU profile of the server to this file (see -profile-for)")
+	flag.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "with -cpuprofile: how long to profile, from the start")
 	flag.Parse()
 	o.commandStr = commandLine()
 
@@ -132,6 +137,21 @@ func serveMain(o *options) error {
 	// until the port accepts connections.
 	fmt.Printf("listening on %s (%s, GOMAXPROCS=%d, CPUs %s)\n", o.addr, def.Name,
 		runtime.GOMAXPROCS(0), cpuListString(aff.list()))
+	if o.cpuProfile != "" {
+		// To see where a server's CPU per request goes: go tool pprof -top FILE.
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		time.AfterFunc(o.profileFor, func() {
+			pprof.StopCPUProfile()
+			f.Close()
+			fmt.Fprintln(os.Stderr, "bench: wrote", o.cpuProfile)
+		})
+	}
 	return def.Run(o.addr)
 }
 

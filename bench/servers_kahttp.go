@@ -1,9 +1,3 @@
-//go:build kahttp
-
-// This file is compiled only with -tags kahttp until the kahttp API lands on
-// this branch; drop the build constraint after merging. Without it the
-// orchestrator simply does not list the kahttp servers.
-
 package main
 
 import (
