@@ -203,7 +203,9 @@ func (g *Group) HandleFunc(method, path string, f func(*Response, *Request), opt
 }
 
 // GET registers h for GET (and so HEAD) on path; errors go to Err.
-func (g *Group) GET(path string, h Handler, opts ...RouteOption) { _ = g.Handle("GET", path, h, opts...) }
+func (g *Group) GET(path string, h Handler, opts ...RouteOption) {
+	_ = g.Handle("GET", path, h, opts...)
+}
 
 // HEAD registers h for HEAD on path; errors go to Err.
 func (g *Group) HEAD(path string, h Handler, opts ...RouteOption) {
@@ -216,7 +218,9 @@ func (g *Group) POST(path string, h Handler, opts ...RouteOption) {
 }
 
 // PUT registers h for PUT on path; errors go to Err.
-func (g *Group) PUT(path string, h Handler, opts ...RouteOption) { _ = g.Handle("PUT", path, h, opts...) }
+func (g *Group) PUT(path string, h Handler, opts ...RouteOption) {
+	_ = g.Handle("PUT", path, h, opts...)
+}
 
 // PATCH registers h for PATCH on path; errors go to Err.
 func (g *Group) PATCH(path string, h Handler, opts ...RouteOption) {
