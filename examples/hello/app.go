@@ -12,6 +12,7 @@ GET  /plaintext       Hello, World!
 GET  /json            {"message":"Hello, World!"}
 POST /echo            the request body, echoed
 GET  /stream?size=N   N bytes of 'x' in 1 KiB writes, no Content-Length
+GET  /users/:id       user <id>
 GET  /sleep?ms=N      waits N ms (N <= 10000) on the worker pool
 `
 
@@ -25,57 +26,36 @@ var chunk = func() []byte {
 	return b
 }()
 
-// NewApp returns the reference app's handler.
+// NewApp returns the reference app's handler: a router with the routes
+// above. Everything else is 404; a known path with another method is 405
+// with Allow; HEAD works for every GET route.
 func NewApp() kahttp.Handler {
-	return kahttp.HandlerFunc(serve)
-}
-
-func serve(w *kahttp.Response, r *kahttp.Request) {
-	get := r.Method() == "GET" || r.Method() == "HEAD"
-	switch r.Path() {
-	case "/":
-		if !get {
-			methodNotAllowed(w, "GET, HEAD")
-			return
-		}
-		text(w, 200, routes)
-	case "/plaintext":
-		if !get {
-			methodNotAllowed(w, "GET, HEAD")
-			return
-		}
-		text(w, 200, "Hello, World!")
-	case "/json":
-		if !get {
-			methodNotAllowed(w, "GET, HEAD")
-			return
-		}
+	rt := kahttp.NewRouter()
+	// DESIGN.md: every unknown path is 404, "/plaintext/" included.
+	rt.RedirectTrailingSlash = false
+	rt.HandleFunc("GET", "/", func(w *kahttp.Response, r *kahttp.Request) { text(w, 200, routes) })
+	rt.HandleFunc("GET", "/plaintext", func(w *kahttp.Response, r *kahttp.Request) { text(w, 200, "Hello, World!") })
+	rt.HandleFunc("GET", "/json", func(w *kahttp.Response, r *kahttp.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.WriteString(`{"message":"Hello, World!"}`)
-	case "/echo":
-		if r.Method() != "POST" {
-			methodNotAllowed(w, "POST")
-			return
-		}
-		if ct := r.Header("Content-Type"); ct != "" {
-			w.Header().Set("Content-Type", ct)
-		}
-		_, _ = w.Write(r.Body())
-	case "/stream":
-		if !get {
-			methodNotAllowed(w, "GET, HEAD")
-			return
-		}
-		stream(w, r)
-	case "/sleep":
-		if !get {
-			methodNotAllowed(w, "GET, HEAD")
-			return
-		}
-		sleep(w, r)
-	default:
-		text(w, 404, "404 Not Found\n")
+	})
+	rt.HandleFunc("POST", "/echo", echo)
+	rt.HandleFunc("GET", "/stream", stream)
+	rt.HandleFunc("GET", "/users/:id", func(w *kahttp.Response, r *kahttp.Request) {
+		text(w, 200, "user "+r.Param("id"))
+	})
+	rt.HandleFunc("GET", "/sleep", sleep)
+	if err := rt.Err(); err != nil {
+		panic(err) // the routes above are fixed: a bug
 	}
+	return rt
+}
+
+func echo(w *kahttp.Response, r *kahttp.Request) {
+	if ct := r.Header("Content-Type"); ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
+	_, _ = w.Write(r.Body())
 }
 
 // stream writes size bytes in 1 KiB pieces without a Content-Length: the
@@ -115,9 +95,4 @@ func text(w *kahttp.Response, code int, s string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(code)
 	_, _ = w.WriteString(s)
-}
-
-func methodNotAllowed(w *kahttp.Response, allow string) {
-	w.Header().Set("Allow", allow)
-	text(w, 405, "405 Method Not Allowed\n")
 }

@@ -1,0 +1,562 @@
+package kahttp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/kahttp/kahttp/internal/tree"
+)
+
+// Router routes requests by method and path with a radix tree.
+//
+// Patterns are made of '/'-separated segments: static text ("/users/new"),
+// a named parameter that is a whole segment ("/users/:id", one non-empty
+// segment) and a trailing catch-all ("/static/*path", the rest of the path,
+// possibly empty). When routes overlap, static beats parameter beats
+// catch-all, segment by segment from the left, with backtracking. Malformed
+// and conflicting patterns (a duplicate, or two parameter names at the same
+// place) are errors at registration: Handle returns them, the method helpers
+// (GET, POST, ...) record them, and Err joins them all; a Server refuses to
+// Start a router with errors.
+//
+// Paths are matched on the decoded path (Request.Path); the raw query stays
+// available. Parameters are read with Request.Param, without allocating.
+//
+// Beyond the routes:
+//   - no route for the path: NotFound (404);
+//   - the path has routes, but not for the method: MethodNotAllowed (405),
+//     with an Allow header listing the methods;
+//   - OPTIONS with no OPTIONS route: 204 with Allow (GlobalOPTIONS, when set,
+//     writes the answer);
+//   - HEAD with no HEAD route is served by the GET route (without the body);
+//   - "/a/" when only "/a" matches, or the reverse: a redirect, 301 for GET
+//     and HEAD, 308 for the other methods (RedirectTrailingSlash).
+//
+// Router is a Handler and a Resolver: the server resolves the route on the
+// event loop, then runs the route's handler where its Mode says (see
+// WithMode). Register every route before serving: a Router is not safe for
+// registration concurrent with requests.
+type Router struct {
+	// NotFound answers requests that match no route (default: 404 text).
+	NotFound Handler
+	// MethodNotAllowed answers requests whose path has routes for other
+	// methods only (default: 405 text). The Allow header is set before it runs.
+	MethodNotAllowed Handler
+	// GlobalOPTIONS, when set, answers OPTIONS requests that no OPTIONS
+	// route handles (a CORS preflight, say). The Allow header is set before it runs.
+	GlobalOPTIONS Handler
+	// RedirectTrailingSlash redirects "/a/" to "/a" (or the reverse) when
+	// only the other form has a route. On by NewRouter.
+	RedirectTrailingSlash bool
+
+	root      Group
+	trees     [len(stdMethods)]*tree.Tree[*route]
+	custom    []methodTree
+	maxParams int
+	errs      []error
+
+	once     sync.Once
+	notFound resolved // NotFound, wrapped in the router's middleware
+	notAllow resolved // MethodNotAllowed, with Allow
+	options  resolved // the automatic OPTIONS answer
+	redirect resolved // the trailing-slash redirect
+	scratch  sync.Pool
+
+	allowMu    sync.Mutex
+	allowCache map[uint64]string
+}
+
+// route is what the trees hold: the route's final (wrapped) handler.
+type route struct {
+	h       Handler
+	mode    Mode
+	pattern string
+}
+
+type resolved struct {
+	h    Handler
+	mode Mode
+}
+
+type methodTree struct {
+	method string
+	t      *tree.Tree[*route]
+}
+
+// stdMethods are the methods with a fixed tree slot, in the order Allow lists them.
+var stdMethods = [...]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE"}
+
+const (
+	mGET     = 0
+	mHEAD    = 1
+	mOPTIONS = 7
+)
+
+// maxMethods bounds the distinct methods a router knows (Allow is a bit set).
+const maxMethods = 64
+
+func stdIndex(m string) int {
+	switch m {
+	case "GET":
+		return 0
+	case "HEAD":
+		return 1
+	case "POST":
+		return 2
+	case "PUT":
+		return 3
+	case "PATCH":
+		return 4
+	case "DELETE":
+		return 5
+	case "CONNECT":
+		return 6
+	case "OPTIONS":
+		return 7
+	case "TRACE":
+		return 8
+	}
+	return -1
+}
+
+// NewRouter returns an empty router with RedirectTrailingSlash on.
+func NewRouter() *Router {
+	rt := &Router{RedirectTrailingSlash: true}
+	rt.root.rt = rt
+	return rt
+}
+
+// RouteOption configures one route.
+type RouteOption func(*routeOptions)
+
+type routeOptions struct {
+	mode Mode
+	mws  []Middleware
+}
+
+// WithMode sets where the route's handler runs: Inline on the event loop
+// (for handlers that never block), Pooled on the worker pool, Default (the
+// default) for the server's Config.Mode.
+func WithMode(m Mode) RouteOption {
+	return func(o *routeOptions) { o.mode = m }
+}
+
+// WithMiddleware wraps the route's handler in mw, inside the router's and
+// the groups' middleware.
+func WithMiddleware(mw ...Middleware) RouteOption {
+	return func(o *routeOptions) { o.mws = append(o.mws, mw...) }
+}
+
+// Group is a set of routes under a path prefix that share middleware.
+// Middleware runs outer to inner in the order it was added: the router's,
+// then each group's from the outermost, then the route's own.
+type Group struct {
+	rt     *Router
+	parent *Group
+	prefix string
+	mws    []Middleware
+	used   bool // routes were registered in it or below: Use would come too late
+}
+
+// Group returns a group of routes under prefix (e.g. "/api") with its own middleware.
+func (g *Group) Group(prefix string, mw ...Middleware) *Group {
+	if prefix != "" && prefix[0] != '/' {
+		g.rt.errs = append(g.rt.errs, fmt.Errorf("kahttp: group prefix %q must start with '/'", prefix))
+	}
+	prefix = strings.TrimSuffix(prefix, "/")
+	return &Group{rt: g.rt, parent: g, prefix: g.prefix + prefix, mws: append([]Middleware(nil), mw...)}
+}
+
+// Use adds middleware to the group's routes. It must come before the
+// routes: middleware is applied once, when a route is registered, so Use
+// after a route of the group (or of a group below it) is an error.
+func (g *Group) Use(mw ...Middleware) {
+	if g.used {
+		where := "router"
+		if g.parent != nil {
+			where = fmt.Sprintf("group %q", g.prefix)
+		}
+		g.rt.errs = append(g.rt.errs, fmt.Errorf("kahttp: Use on the %s after routes were registered in it; add middleware first", where))
+		return
+	}
+	g.mws = append(g.mws, mw...)
+}
+
+// Handle registers h for method and path (appended to the group's prefix).
+// The error is also recorded for Err.
+func (g *Group) Handle(method, path string, h Handler, opts ...RouteOption) error {
+	err := g.handle(method, path, h, opts)
+	if err != nil {
+		g.rt.errs = append(g.rt.errs, err)
+	}
+	return err
+}
+
+// HandleFunc is Handle for a function.
+func (g *Group) HandleFunc(method, path string, f func(*Response, *Request), opts ...RouteOption) error {
+	if f == nil {
+		return g.Handle(method, path, nil, opts...)
+	}
+	return g.Handle(method, path, HandlerFunc(f), opts...)
+}
+
+// GET registers h for GET (and so HEAD) on path; errors go to Err.
+func (g *Group) GET(path string, h Handler, opts ...RouteOption) {
+	_ = g.Handle("GET", path, h, opts...)
+}
+
+// HEAD registers h for HEAD on path; errors go to Err.
+func (g *Group) HEAD(path string, h Handler, opts ...RouteOption) {
+	_ = g.Handle("HEAD", path, h, opts...)
+}
+
+// POST registers h for POST on path; errors go to Err.
+func (g *Group) POST(path string, h Handler, opts ...RouteOption) {
+	_ = g.Handle("POST", path, h, opts...)
+}
+
+// PUT registers h for PUT on path; errors go to Err.
+func (g *Group) PUT(path string, h Handler, opts ...RouteOption) {
+	_ = g.Handle("PUT", path, h, opts...)
+}
+
+// PATCH registers h for PATCH on path; errors go to Err.
+func (g *Group) PATCH(path string, h Handler, opts ...RouteOption) {
+	_ = g.Handle("PATCH", path, h, opts...)
+}
+
+// DELETE registers h for DELETE on path; errors go to Err.
+func (g *Group) DELETE(path string, h Handler, opts ...RouteOption) {
+	_ = g.Handle("DELETE", path, h, opts...)
+}
+
+// OPTIONS registers h for OPTIONS on path; errors go to Err.
+func (g *Group) OPTIONS(path string, h Handler, opts ...RouteOption) {
+	_ = g.Handle("OPTIONS", path, h, opts...)
+}
+
+func (g *Group) handle(method, path string, h Handler, opts []RouteOption) error {
+	rt := g.rt
+	if method == "" || !validFieldName(method) {
+		return fmt.Errorf("kahttp: route %q %q: invalid method", method, path)
+	}
+	pattern := g.prefix + path
+	switch {
+	case path == "" && g.prefix == "":
+		return fmt.Errorf("kahttp: route %s %q: empty path", method, path)
+	case path != "" && path[0] != '/':
+		return fmt.Errorf("kahttp: route %s %q: path must start with '/'", method, path)
+	case h == nil:
+		return fmt.Errorf("kahttp: route %s %s: nil handler", method, pattern)
+	}
+	var o routeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.mode > Inline {
+		return fmt.Errorf("kahttp: route %s %s: unknown mode %d", method, pattern, o.mode)
+	}
+	t := rt.tree(method)
+	if t == nil {
+		if len(stdMethods)+len(rt.custom) >= maxMethods {
+			return fmt.Errorf("kahttp: route %s %s: too many distinct methods (at most %d)", method, pattern, maxMethods)
+		}
+		t = new(tree.Tree[*route])
+		if i := stdIndex(method); i >= 0 {
+			rt.trees[i] = t
+		} else {
+			rt.custom = append(rt.custom, methodTree{method: strings.Clone(method), t: t})
+		}
+	}
+	// Wrap once, now: the route's own middleware innermost, then each
+	// group's from the nearest out to the router's.
+	for i := len(o.mws) - 1; i >= 0; i-- {
+		h = o.mws[i](h)
+	}
+	for x := g; x != nil; x = x.parent {
+		for i := len(x.mws) - 1; i >= 0; i-- {
+			h = x.mws[i](h)
+		}
+	}
+	if err := t.Add(pattern, &route{h: h, mode: o.mode, pattern: pattern}); err != nil {
+		return fmt.Errorf("kahttp: route %s %s: %w", method, pattern, err)
+	}
+	rt.maxParams = max(rt.maxParams, t.MaxParams())
+	for x := g; x != nil; x = x.parent {
+		x.used = true
+	}
+	return nil
+}
+
+// Group returns a group of routes under prefix (e.g. "/api") with its own middleware.
+func (rt *Router) Group(prefix string, mw ...Middleware) *Group { return rt.root.Group(prefix, mw...) }
+
+// Use adds middleware to every route, and to the router's own answers
+// (not found, 405, OPTIONS, redirects). It must come before the routes.
+func (rt *Router) Use(mw ...Middleware) { rt.root.Use(mw...) }
+
+// Handle registers h for method and path; the error is also recorded for Err.
+func (rt *Router) Handle(method, path string, h Handler, opts ...RouteOption) error {
+	return rt.root.Handle(method, path, h, opts...)
+}
+
+// HandleFunc is Handle for a function.
+func (rt *Router) HandleFunc(method, path string, f func(*Response, *Request), opts ...RouteOption) error {
+	return rt.root.HandleFunc(method, path, f, opts...)
+}
+
+// GET registers h for GET (and so HEAD) on path; errors go to Err.
+func (rt *Router) GET(path string, h Handler, opts ...RouteOption) { rt.root.GET(path, h, opts...) }
+
+// HEAD registers h for HEAD on path; errors go to Err.
+func (rt *Router) HEAD(path string, h Handler, opts ...RouteOption) { rt.root.HEAD(path, h, opts...) }
+
+// POST registers h for POST on path; errors go to Err.
+func (rt *Router) POST(path string, h Handler, opts ...RouteOption) { rt.root.POST(path, h, opts...) }
+
+// PUT registers h for PUT on path; errors go to Err.
+func (rt *Router) PUT(path string, h Handler, opts ...RouteOption) { rt.root.PUT(path, h, opts...) }
+
+// PATCH registers h for PATCH on path; errors go to Err.
+func (rt *Router) PATCH(path string, h Handler, opts ...RouteOption) { rt.root.PATCH(path, h, opts...) }
+
+// DELETE registers h for DELETE on path; errors go to Err.
+func (rt *Router) DELETE(path string, h Handler, opts ...RouteOption) {
+	rt.root.DELETE(path, h, opts...)
+}
+
+// OPTIONS registers h for OPTIONS on path; errors go to Err.
+func (rt *Router) OPTIONS(path string, h Handler, opts ...RouteOption) {
+	rt.root.OPTIONS(path, h, opts...)
+}
+
+// Err is every registration error, joined; nil if the routes are sound.
+func (rt *Router) Err() error { return errors.Join(rt.errs...) }
+
+func (rt *Router) tree(method string) *tree.Tree[*route] {
+	if i := stdIndex(method); i >= 0 {
+		return rt.trees[i]
+	}
+	for i := range rt.custom {
+		if rt.custom[i].method == method {
+			return rt.custom[i].t
+		}
+	}
+	return nil
+}
+
+// Serve routes the request and runs its handler here, whatever the route's
+// Mode (a server calls Resolve instead, and honours it).
+func (rt *Router) Serve(w *Response, r *Request) {
+	h, _ := rt.Resolve(r)
+	h.Serve(w, r)
+}
+
+// Resolve finds the handler for r and where it runs, and sets r's
+// parameters. It does not allocate. The router's own answers (not found,
+// 405, OPTIONS, redirects) run Inline unless the router has middleware or a
+// custom handler for them, which run in the server's mode.
+func (rt *Router) Resolve(r *Request) (Handler, Mode) {
+	rt.once.Do(rt.freeze)
+	r.params = r.params[:0]
+	method, path := r.Method(), r.path
+	t := rt.tree(method)
+	var ps *tree.Params
+	if rt.maxParams > 0 {
+		ps = rt.scratch.Get().(*tree.Params)
+	}
+	var (
+		rte      *route
+		found    bool
+		tsr, ts2 bool
+	)
+	if t != nil {
+		rte, found, tsr = t.Lookup(path, ps)
+	}
+	if !found && method == "HEAD" && rt.trees[mGET] != nil {
+		rte, found, ts2 = rt.trees[mGET].Lookup(path, ps)
+		tsr = tsr || ts2
+	}
+	if found {
+		if ps != nil && len(*ps) > 0 {
+			if cap(r.params) < rt.maxParams {
+				r.params = make([]Param, 0, rt.maxParams)
+			}
+			for _, p := range *ps {
+				r.params = append(r.params, Param{Key: p.Key, Value: path[p.Start:p.End]})
+			}
+		}
+		if ps != nil {
+			rt.scratch.Put(ps)
+		}
+		return rte.h, rte.mode
+	}
+	if ps != nil {
+		rt.scratch.Put(ps)
+	}
+	if tsr && rt.RedirectTrailingSlash && path != "/" {
+		return rt.redirect.h, rt.redirect.mode
+	}
+	if rt.allowMask(path) != 0 {
+		if method == "OPTIONS" {
+			return rt.options.h, rt.options.mode
+		}
+		return rt.notAllow.h, rt.notAllow.mode
+	}
+	return rt.notFound.h, rt.notFound.mode
+}
+
+// freeze builds the router's own answers, wrapped in its middleware, once,
+// before the first request.
+func (rt *Router) freeze() {
+	n := rt.maxParams
+	rt.scratch.New = func() any {
+		ps := make(tree.Params, 0, n)
+		return &ps
+	}
+	mode := Inline
+	if len(rt.root.mws) > 0 {
+		mode = Default // middleware may block: not on the loop
+	}
+	wrap := func(h Handler, custom bool) resolved {
+		for i := len(rt.root.mws) - 1; i >= 0; i-- {
+			h = rt.root.mws[i](h)
+		}
+		if custom {
+			return resolved{h, Default}
+		}
+		return resolved{h, mode}
+	}
+	if rt.NotFound != nil {
+		rt.notFound = wrap(rt.NotFound, true)
+	} else {
+		rt.notFound = wrap(HandlerFunc(notFound), false)
+	}
+	if rt.MethodNotAllowed != nil {
+		rt.notAllow = wrap(allowHandler{rt, rt.MethodNotAllowed}, true)
+	} else {
+		rt.notAllow = wrap(allowHandler{rt, HandlerFunc(methodNotAllowed)}, false)
+	}
+	if rt.GlobalOPTIONS != nil {
+		rt.options = wrap(allowHandler{rt, rt.GlobalOPTIONS}, true)
+	} else {
+		rt.options = wrap(allowHandler{rt, HandlerFunc(options)}, false)
+	}
+	rt.redirect = wrap(HandlerFunc(trailingSlash), false)
+}
+
+// allowMask is the set of methods with a route for path: bit i for
+// stdMethods[i], then the custom methods. HEAD is in it when GET is, and
+// OPTIONS whenever anything is. "*" (OPTIONS *) has every method registered.
+func (rt *Router) allowMask(path string) uint64 {
+	var mask uint64
+	for i, t := range rt.trees {
+		if t != nil && (path == "*" || lookupOnly(t, path)) {
+			mask |= 1 << i
+		}
+	}
+	for i, mt := range rt.custom {
+		if path == "*" || lookupOnly(mt.t, path) {
+			mask |= 1 << (len(stdMethods) + i)
+		}
+	}
+	if mask&(1<<mGET) != 0 {
+		mask |= 1 << mHEAD
+	}
+	if mask != 0 {
+		mask |= 1 << mOPTIONS
+	}
+	return mask
+}
+
+func lookupOnly(t *tree.Tree[*route], path string) bool {
+	_, found, _ := t.Lookup(path, nil)
+	return found
+}
+
+// allow is the Allow header value for path, e.g. "GET, HEAD, OPTIONS".
+// The strings are cached per set of methods.
+func (rt *Router) allow(path string) string {
+	mask := rt.allowMask(path)
+	rt.allowMu.Lock()
+	defer rt.allowMu.Unlock()
+	if s, ok := rt.allowCache[mask]; ok {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < maxMethods; i++ {
+		if mask&(1<<i) == 0 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		if i < len(stdMethods) {
+			b.WriteString(stdMethods[i])
+		} else {
+			b.WriteString(rt.custom[i-len(stdMethods)].method)
+		}
+	}
+	if rt.allowCache == nil {
+		rt.allowCache = make(map[uint64]string)
+	}
+	s := b.String()
+	rt.allowCache[mask] = s
+	return s
+}
+
+// allowHandler sets Allow, then runs next.
+type allowHandler struct {
+	rt   *Router
+	next Handler
+}
+
+func (a allowHandler) Serve(w *Response, r *Request) {
+	w.Header().Set("Allow", a.rt.allow(r.Path()))
+	a.next.Serve(w, r)
+}
+
+func notFound(w *Response, r *Request) {
+	plain(w, StatusNotFound, "404 Not Found\n")
+}
+
+func methodNotAllowed(w *Response, r *Request) {
+	plain(w, StatusMethodNotAllowed, "405 Method Not Allowed\n")
+}
+
+func options(w *Response, r *Request) { w.WriteHeader(StatusNoContent) }
+
+// trailingSlash redirects to the path with its trailing slash toggled: 301
+// for GET and HEAD, 308 (which keeps the method and body) for the rest.
+func trailingSlash(w *Response, r *Request) {
+	raw := r.RawPath()
+	var loc string
+	switch {
+	case strings.HasSuffix(raw, "/"):
+		loc = raw[:len(raw)-1]
+	case len(raw) >= 3 && strings.EqualFold(raw[len(raw)-3:], "%2f"):
+		loc = raw[:len(raw)-3]
+	default:
+		loc = raw + "/"
+	}
+	if strings.HasPrefix(loc, "//") {
+		loc = "/" + strings.TrimLeft(loc, "/") // never a scheme-relative URL to another host
+	}
+	if q := r.RawQuery(); q != "" {
+		loc += "?" + q
+	}
+	code := StatusPermanentRedirect
+	if m := r.Method(); m == "GET" || m == "HEAD" {
+		code = StatusMovedPermanently
+	}
+	w.Header().Set("Location", loc)
+	plain(w, code, StatusText(code)+"\n")
+}
+
+func plain(w *Response, code int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = w.WriteString(body)
+}
