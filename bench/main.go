@@ -67,7 +67,7 @@ func main() {
 	flag.IntVar(&o.retries, "retries", 2, "how often a noisy run may be measured again (the quietest attempt is kept; -quick: 1)")
 	flag.StringVar(&o.loadgen, "loadgen", "builtin", "load generator: builtin, or wrk (cross-checks keepalive and pipelined only)")
 	flag.StringVar(&o.outDir, "out", "results", "directory for results.md, chart.svg and results.json (empty: write nothing)")
-	flag.StringVar(&o.readme, "readme", "README.md", "README whose results section is replaced with the new table (empty: leave it)")
+	flag.StringVar(&o.readme, "readme", "README.md,../README.md", "comma-separated READMEs whose results section is replaced with the new table (empty: leave them)")
 	flag.BoolVar(&o.noPin, "no-pin", false, "do not pin the load generator and the servers to separate CPUs")
 	flag.StringVar(&o.lgCPUs, "loadgen-cpus", "", "CPUs for the load generator (default: first half of the usable CPUs)")
 	flag.StringVar(&o.srvCPUs, "server-cpus", "", "CPUs for the servers (default: second half of the usable CPUs)")
@@ -572,11 +572,14 @@ func benchMain(o *options) error {
 			return err
 		}
 		fmt.Printf("wrote %s/results.md, %s/chart.svg, %s/results.json\n", o.outDir, o.outDir, o.outDir)
-		if o.readme != "" {
-			if err := updateReadme(o.readme, run, o.outDir); err != nil {
-				fmt.Println("README not updated:", err)
+		for _, readme := range strings.Split(o.readme, ",") {
+			if readme == "" {
+				continue
+			}
+			if err := updateReadme(readme, run, o.outDir); err != nil {
+				fmt.Println(readme, "not updated:", err)
 			} else {
-				fmt.Println("updated the results section of", o.readme)
+				fmt.Println("updated the results section of", readme)
 			}
 		}
 	}

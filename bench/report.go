@@ -463,6 +463,14 @@ func updateReadme(path string, run *Run, outDir string) error {
 	if i < 0 || j < i {
 		return errors.New("no " + readmeBegin + " … " + readmeEnd + " markers")
 	}
+	// Links are relative to the README's own folder.
+	if abs, err := filepath.Abs(outDir); err == nil {
+		if dir, err := filepath.Abs(filepath.Dir(path)); err == nil {
+			if rel, err := filepath.Rel(dir, abs); err == nil {
+				outDir = filepath.ToSlash(rel)
+			}
+		}
+	}
 	var sec strings.Builder
 	sec.WriteString(readmeBegin + "\n")
 	fmt.Fprintf(&sec, "Latest run, %s (report: [%s/results.md](%s/results.md), every round: [%s/results.json](%s/results.json)):\n\n", run.Date, outDir, outDir, outDir, outDir)

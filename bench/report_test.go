@@ -140,7 +140,7 @@ func TestWriteFilesAndReadme(t *testing.T) {
 	}
 	readme := filepath.Join(dir, "README.md")
 	os.WriteFile(readme, []byte("intro\n"+readmeBegin+"\nold\n"+readmeEnd+"\noutro\n"), 0o644)
-	if err := updateReadme(readme, run, "results"); err != nil {
+	if err := updateReadme(readme, run, filepath.Join(dir, "results")); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(readme)
@@ -148,6 +148,19 @@ func TestWriteFilesAndReadme(t *testing.T) {
 	if strings.Contains(s, "old") || !strings.HasPrefix(s, "intro\n") || !strings.HasSuffix(s, readmeEnd+"\noutro\n") ||
 		!strings.Contains(s, "2025-01-02 03:04 UTC") || !strings.Contains(s, "![ratios to nethttp](results/chart.svg)") {
 		t.Errorf("README:\n%s", s)
+	}
+
+	// A README in a parent folder links into bench/results.
+	parent := filepath.Join(dir, "root")
+	os.MkdirAll(filepath.Join(parent, "bench", "results"), 0o755)
+	top := filepath.Join(parent, "README.md")
+	os.WriteFile(top, []byte(readmeBegin+"\n"+readmeEnd+"\n"), 0o644)
+	if err := updateReadme(top, run, filepath.Join(parent, "bench", "results")); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = os.ReadFile(top)
+	if !strings.Contains(string(b), "![ratios to nethttp](bench/results/chart.svg)") {
+		t.Errorf("top README:\n%s", b)
 	}
 }
 
