@@ -90,6 +90,7 @@ func (p *protocol) Open(c *eventloop.Conn) bool {
 func newSession(srv *Server, c transport, remote net.Addr) *session {
 	s := &session{srv: srv, c: c, remote: remote}
 	s.sink.s = s
+	s.t.s = s
 	// A new connection must send its first request within HeaderTimeout.
 	c.SetDeadline(srv.deadline(srv.cfg.HeaderTimeout))
 	return s
@@ -157,7 +158,7 @@ func (s *session) gone(err error) {
 		}
 	}
 	if inflight && !done {
-		s.t.req.ctx.cancel() // as net/http, on EOF: a handler waiting on I/O may stop
+		s.t.cancel() // as net/http, on EOF: a handler waiting on I/O may stop
 	}
 	orphan := s.orphan
 	s.mu.Unlock()
@@ -188,21 +189,27 @@ func (s *session) signalDrain() {
 }
 
 // traffic answers every complete request in `in`, in order, and returns
-// how many bytes it consumed.
+// how many bytes it consumed. Inline requests are answered on the spot; from
+// the first pooled one on, the complete requests that follow join its batch,
+// which one worker runs in order (see dispatch).
 func (s *session) traffic(in []byte) int {
-	if s.t.req != nil && !s.completePooled() {
+	if s.t.busy && !s.completePooled() {
 		s.watch()
-		return 0 // the pooled handler still runs; the rest waits in the buffer
+		return 0 // the pooled batch still runs; the rest waits in the buffer
 	}
-	consumed := 0
-	for !s.c.Closing() && s.t.req == nil {
+	consumed, batchStart := 0, 0
+	for !s.c.Closing() && !(s.t.busy && s.t.full(consumed-batchStart)) {
 		buf := in[consumed:]
 		if len(buf) == 0 {
-			s.idle()
+			if !s.t.busy {
+				s.idle()
+			}
 			break
 		}
 		if s.c.Pending() > s.srv.cfg.MaxOutboundBytes {
-			s.pause(len(buf))
+			if !s.t.busy {
+				s.pause(len(buf))
+			}
 			break
 		}
 		req := s.pending
@@ -210,6 +217,10 @@ func (s *session) traffic(in []byte) int {
 			req = acquireRequest()
 		}
 		n, err := wire.Parse(buf, &req.w, &s.srv.limits)
+		if err != nil && s.t.busy {
+			releaseRequest(req) // parsed again, with its 100 Continue or refusal, after the batch
+			break
+		}
 		if err == wire.ErrNeedMore {
 			s.incomplete(req)
 			break
@@ -222,8 +233,14 @@ func (s *session) traffic(in []byte) int {
 			s.refuse(we.Status, we.Reason, reasonBadRequest)
 			break
 		}
+		if !s.t.busy {
+			batchStart = consumed
+		}
 		consumed += n
 		s.serve(req, buf[:n])
+	}
+	if s.t.busy && !s.t.submitted {
+		s.dispatch(in[batchStart:consumed])
 	}
 	s.watch()
 	return consumed
@@ -290,7 +307,8 @@ func (s *session) watch() {
 	s.c.Watch(s.phase == phasePaused || s.waiting.Load())
 }
 
-// serve answers one complete request: inline on the loop, or handed to the pool.
+// serve answers one complete request inline on the loop, or adds it to the
+// connection's pooled batch.
 func (s *session) serve(req *Request, raw []byte) {
 	s.phase = phaseBusy
 	s.sent100 = false
@@ -303,40 +321,73 @@ func (s *session) serve(req *Request, raw []byte) {
 	}
 	s.served++
 	s.srv.stats.requests.Add(1)
-	if mode == Inline {
-		w := acquireResponse(req, s.srv, s, keep, reason, left)
-		s.run(h, w, req)
-		w.finish()
-		s.settle(w)
-		releaseResponse(w)
-		releaseRequest(req)
+	it := item{req: req, h: h, keep: keep, reason: reason, left: left}
+	if mode == Inline && !s.t.busy {
+		s.answer(it, nil)
 		return
 	}
+	s.t.items = append(s.t.items, it) // a batch runs in order, inline routes too
+	s.t.busy = true
+}
 
-	req.detach()
-	s.t = task{s: s, req: req, h: h, keep: keep, reason: reason, left: left}
+// answer runs an item on the loop; with note, it answers with that 503
+// instead of running the handler.
+func (s *session) answer(it item, note *string) {
+	w := acquireResponse(it.req, s.srv, s, it.keep, it.reason, it.left)
+	if note == nil {
+		s.run(it.h, w, it.req)
+	} else {
+		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(StatusServiceUnavailable)
+		_, _ = w.WriteString(*note)
+	}
+	w.finish()
+	s.settle(w)
+	releaseResponse(w)
+	releaseRequest(it.req)
+}
+
+var busyNote = "503 Service Unavailable: server busy\n"
+
+// dispatch hands the batch to the pool. Its requests are copied out of the
+// connection's buffer in one piece (raw), so they stay valid while the
+// worker runs and the loop moves on.
+func (s *session) dispatch(raw []byte) {
+	t := &s.t
+	t.raw = bytebufferpool.Get()
+	t.raw.B = append(t.raw.B[:0], raw...)
+	off := 0
+	for _, it := range t.items {
+		n := len(it.req.buf)
+		it.req.move(t.raw.B[off : off+n])
+		off += n
+	}
+	t.submitted = true
 	s.mu.Lock()
 	s.inflight, s.done = true, false
 	s.mu.Unlock()
 	s.c.SetDeadline(time.Time{})
 	s.srv.inflight.Add(1)
-	if !s.srv.pool.submit(&s.t) {
-		s.srv.inflight.Done()
-		s.mu.Lock()
-		s.inflight = false
-		s.mu.Unlock()
-		s.t = task{}
-		s.srv.stats.rejected.Add(1)
-		w := acquireResponse(req, s.srv, s, keep, reason, left)
-		w.Header().Set("Retry-After", "1")
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(StatusServiceUnavailable)
-		_, _ = w.WriteString("503 Service Unavailable: server busy\n")
-		w.finish()
-		s.settle(w)
-		releaseResponse(w)
-		releaseRequest(req)
+	if s.srv.pool.submit(t) {
+		return
 	}
+	// Saturated: answer the batch with 503 rather than queue without bound.
+	s.srv.inflight.Done()
+	s.mu.Lock()
+	s.inflight = false
+	s.mu.Unlock()
+	s.srv.stats.rejected.Add(int64(len(t.items)))
+	for i, it := range t.items {
+		if s.c.Closing() {
+			releaseRequest(it.req) // not answered: an earlier response closed the connection
+			continue
+		}
+		t.items[i].req = nil
+		s.answer(it, &busyNote)
+	}
+	t.items = t.items[:0]
+	t.release()
 }
 
 // policy is the keep-alive decision for a request, before the handler runs
@@ -414,7 +465,7 @@ func (s *session) flush() error {
 func (s *session) cancelInflight() {
 	s.mu.Lock()
 	if s.inflight && !s.done {
-		s.t.req.ctx.cancel()
+		s.t.cancel()
 	}
 	s.mu.Unlock()
 }

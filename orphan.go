@@ -102,14 +102,12 @@ func (s *session) runOrphan() {
 		}
 	}()
 	s.orphanCatchUp()
-	if s.t.req != nil { // the pooled request in flight at the close
-		w, req := s.t.res, s.t.req
+	if s.t.busy { // the pooled batch in flight at the close
+		w := s.t.res
 		_ = o.write(w.out.B)
 		bytebufferpool.Put(w.out)
 		keep := w.keepAlive
-		s.t = task{}
-		releaseResponse(w)
-		releaseRequest(req)
+		s.t.release()
 		if !keep {
 			return
 		}

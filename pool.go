@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/valyala/bytebufferpool"
 )
 
 // pool runs pooled handlers on a bounded set of goroutines fed by a bounded
@@ -19,15 +21,67 @@ type pool struct {
 	once    sync.Once
 }
 
-// task is one pooled request: the session it belongs to and its handler.
+// task is a connection's pooled batch: the complete requests it had
+// buffered, run one after another by one worker, so a pipeline costs one
+// hand-off and one wake-up, and the connection never has two requests in
+// handlers at once.
 type task struct {
-	s      *session
+	s         *session
+	items     []item
+	raw       *bytebufferpool.ByteBuffer // the batch's request bytes, copied out of the connection's buffer
+	res       *Response                  // the last response, set by the worker when done
+	busy      bool                       // loop only: a batch is being built or runs
+	submitted bool                       // loop only: handed to the pool
+}
+
+// item is one request of a batch with what the loop decided for it.
+type item struct {
 	req    *Request
 	h      Handler
-	res    *Response // set by the worker when done
-	keep   bool      // the keep-alive policy's verdict for the request
+	keep   bool // the keep-alive policy's verdict before the handler runs
 	reason closeReason
 	left   int
+}
+
+// A batch stops growing at maxBatch requests or maxBatchBytes of them.
+const (
+	maxBatch      = 32
+	maxBatchBytes = 64 << 10
+)
+
+// full reports whether the batch takes no more requests: it is at its
+// bounds, or its last request closes the connection.
+func (t *task) full(bytes int) bool {
+	return len(t.items) >= maxBatch || bytes >= maxBatchBytes || !t.items[len(t.items)-1].keep
+}
+
+// cancel cancels the contexts of the batch's requests. Under session.mu.
+func (t *task) cancel() {
+	for _, it := range t.items {
+		if it.req != nil {
+			it.req.ctx.cancel()
+		}
+	}
+}
+
+// release returns the batch's requests, last response and bytes to their pools.
+func (t *task) release() {
+	for _, it := range t.items {
+		if it.req != nil {
+			releaseRequest(it.req)
+		}
+	}
+	clear(t.items)
+	t.items = t.items[:0]
+	if t.res != nil {
+		releaseResponse(t.res)
+		t.res = nil
+	}
+	if t.raw != nil {
+		bytebufferpool.Put(t.raw)
+		t.raw = nil
+	}
+	t.busy, t.submitted = false, false
 }
 
 const workerIdle = 10 * time.Second

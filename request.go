@@ -8,7 +8,6 @@ import (
 	"unsafe"
 
 	"github.com/kahttp/kahttp/internal/wire"
-	"github.com/valyala/bytebufferpool"
 )
 
 // Request is one parsed HTTP/1.x request.
@@ -20,9 +19,8 @@ import (
 // handler returns.
 type Request struct {
 	w     wire.Request
-	buf   []byte                     // the raw request; views point into it
-	own   *bytebufferpool.ByteBuffer // buf's pooled copy, for pooled handlers
-	arena []byte                     // decoded path and query values
+	buf   []byte // the raw request; views point into it
+	arena []byte // decoded path and query values
 
 	path   string // decoded path
 	params []Param
@@ -44,10 +42,6 @@ func acquireRequest() *Request {
 }
 
 func releaseRequest(r *Request) {
-	if r.own != nil {
-		bytebufferpool.Put(r.own)
-		r.own = nil
-	}
 	r.buf, r.arena, r.path, r.params, r.remote = nil, r.arena[:0], "", r.params[:0], nil
 	r.ctx.reset()
 	requestPool.Put(r)
@@ -74,14 +68,12 @@ func (r *Request) bind(buf []byte) {
 	r.path = b2s(r.arena[start:])
 }
 
-// detach copies the request out of the connection's buffer into pooled
-// memory, so it stays valid while a pooled handler runs and the loop moves on.
-// The path and the router's parameters are re-pointed at the copy.
-func (r *Request) detach() {
+// move re-points the request at raw, a copy of the bytes it was parsed
+// from, so it stays valid while a pooled handler runs and the loop moves
+// on; the path and the router's parameters follow.
+func (r *Request) move(raw []byte) {
 	old := r.path
-	r.own = bytebufferpool.Get()
-	r.own.B = append(r.own.B[:0], r.buf...)
-	r.buf = r.own.B
+	r.buf = raw
 	if r.w.PathEscaped {
 		return // the decoded path, and so the parameters, live in the arena
 	}

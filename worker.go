@@ -6,16 +6,26 @@ import (
 	"github.com/valyala/bytebufferpool"
 )
 
-// runPooled runs a pooled request on a worker goroutine. The response is
-// built in the worker's own buffer; the loop picks it up when woken, so
-// responses leave in request order.
+// runPooled runs a connection's batch on a worker goroutine, in order,
+// into the worker's own buffer; the loop picks the responses up when woken.
 func (s *session) runPooled(t *task) {
 	defer s.srv.inflight.Done()
 	s.sink.buf = bytebufferpool.Get()
 	s.sink.broken = false
-	w := acquireResponse(t.req, s.srv, &s.sink, t.keep, t.reason, t.left)
-	s.run(t.h, w, t.req)
-	w.finish()
+	var w *Response
+	for i, it := range t.items {
+		if w != nil {
+			if !w.keepAlive {
+				// The connection closes: the requests after it are not answered.
+				s.srv.stats.requests.Add(-int64(len(t.items) - i))
+				break
+			}
+			releaseResponse(w)
+		}
+		w = acquireResponse(it.req, s.srv, &s.sink, it.keep, it.reason, it.left)
+		s.run(it.h, w, it.req)
+		w.finish()
+	}
 	t.res = w
 
 	s.mu.Lock()
@@ -32,17 +42,14 @@ func (s *session) runPooled(t *task) {
 	}
 }
 
-// dropPooled discards a finished pooled response whose connection is gone.
+// dropPooled discards a finished batch whose connection is gone.
 func (s *session) dropPooled() {
-	w, req := s.t.res, s.t.req
-	bytebufferpool.Put(w.out)
-	s.t = task{}
-	releaseResponse(w)
-	releaseRequest(req)
+	bytebufferpool.Put(s.t.res.out)
+	s.t.release()
 }
 
-// completePooled sends the response of the pooled request once it is done;
-// false while the handler still runs. Loop only.
+// completePooled sends the responses of the pooled batch once it is done;
+// false while the worker still runs it. Loop only.
 func (s *session) completePooled() bool {
 	s.mu.Lock()
 	done := s.done
@@ -50,15 +57,13 @@ func (s *session) completePooled() bool {
 	if !done {
 		return false
 	}
-	w, req := s.t.res, s.t.req
+	w := s.t.res
 	s.c.SetOutput(w.out) // the worker's buffer becomes the batch: no copy
 	s.settle(w)
 	s.mu.Lock()
 	s.inflight, s.done = false, false
 	s.mu.Unlock()
-	s.t = task{}
-	releaseResponse(w)
-	releaseRequest(req)
+	s.t.release()
 	return true
 }
 
