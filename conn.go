@@ -301,7 +301,7 @@ func (s *session) pause(buffered int) {
 func (s *session) watch() {
 	pending := int64(s.c.Pending())
 	s.outbound.Store(pending)
-	if s.waiting.Load() && pending+s.unsent.Load() <= int64(s.srv.cfg.MaxOutboundBytes) {
+	if s.waiting.Load() && s.mayFlush() {
 		s.signalDrain()
 	}
 	s.c.Watch(s.phase == phasePaused || s.waiting.Load())

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,8 +18,8 @@ type memConn struct {
 	sent     []byte
 	closing  bool
 	deadline time.Time
-	watched  bool
-	discard  bool // benchmarks: drop what is sent
+	watched  atomic.Bool // the worker may call Watch, as on eventloop.Conn
+	discard  bool        // benchmarks: drop what is sent
 
 	mu    sync.Mutex
 	async []func() // AsyncWrite callbacks, run by drive as the loop would
@@ -62,7 +63,7 @@ func (c *memConn) Pending() int {
 func (c *memConn) CloseAfterFlush(time.Duration) { c.closing = true }
 func (c *memConn) Closing() bool                 { return c.closing }
 func (c *memConn) SetDeadline(t time.Time)       { c.deadline = t }
-func (c *memConn) Watch(on bool)                 { c.watched = on }
+func (c *memConn) Watch(on bool)                 { c.watched.Store(on) }
 func (c *memConn) Dup() (int, error)             { return -1, errors.New("memConn: no socket") }
 func (c *memConn) Buffered() []byte              { return nil }
 

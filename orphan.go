@@ -100,6 +100,9 @@ func (s *session) runOrphan() {
 			bytebufferpool.Put(s.leftover)
 			s.leftover = nil
 		}
+		s.mu.Lock()
+		s.sink.releaseSpare()
+		s.mu.Unlock()
 	}()
 	s.orphanCatchUp()
 	if s.t.busy { // the pooled batch in flight at the close
