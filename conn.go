@@ -57,15 +57,15 @@ type session struct {
 	pending *Request // head parsed, body still arriving
 	sent100 bool
 	reason  closeReason // why the connection is closing
-	t       task        // the pooled request in flight (one at a time, so embedded)
+	t       task        // the pooled batch (one at a time per connection, so embedded)
 	sink    pooledSink
 	// inlineOnly: the session runs on its own goroutine (see orphan.go)
 	inlineOnly bool
 	leftover   *bytebufferpool.ByteBuffer // requests buffered when gnet closed the connection
 
 	mu       sync.Mutex
-	inflight bool                         // t is running or its response not yet sent
-	done     bool                         // t's response is complete
+	inflight bool                         // t is running or its responses not yet sent
+	done     bool                         // t's responses are complete
 	closed   bool                         // the connection is gone
 	orphan   *orphanConn                  // a dup of the socket, to finish what a half-closed client is owed
 	redo     []*bytebufferpool.ByteBuffer // output the loop refused after the close, for the orphan
