@@ -1,0 +1,320 @@
+package main
+
+// Server processes: running one (-serve), pinning the load generator and
+// the servers to separate CPUs, starting and stopping them.
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// serveMain runs one server in this process: `bench -serve NAME -addr ADDR`.
+func serveMain(o *options) error {
+	def, ok := registry[o.serve]
+	if !ok {
+		return fmt.Errorf("unknown server %q (have %s)", o.serve, strings.Join(serverNames(), ", "))
+	}
+	if o.serveCPUs != "" && os.Getenv(pinnedEnv) == "" {
+		cpus, err := parseCPUList(o.serveCPUs)
+		if err != nil {
+			return err
+		}
+		if err := execPinned(cpus); err != nil {
+			return fmt.Errorf("pinning to CPUs %s: %w", o.serveCPUs, err)
+		}
+	}
+	aff, _ := getAffinity()
+	// Printed just before the server binds; the orchestrator also waits
+	// until the port accepts connections.
+	fmt.Printf("listening on %s (%s, GOMAXPROCS=%d, CPUs %s)\n", o.addr, def.Name,
+		runtime.GOMAXPROCS(0), cpuListString(aff.list()))
+	if o.cpuProfile != "" {
+		// To see where a server's CPU per request goes: go tool pprof -top FILE.
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		time.AfterFunc(o.profileFor, func() {
+			pprof.StopCPUProfile()
+			f.Close()
+			fmt.Fprintln(os.Stderr, "bench: wrote", o.cpuProfile)
+		})
+	}
+	return def.Run(o.addr)
+}
+
+// pinning describes how the load generator and the servers were placed.
+type pinning struct {
+	Pinned    bool
+	LoadGen   []int
+	Server    []int
+	Method    string // how the servers are pinned
+	Note      string
+	GoMaxProc int
+}
+
+// CPUs are the CPUs the benchmark runs on (all usable ones when unpinned).
+func (p *pinning) CPUs() []int {
+	if p.Pinned {
+		return append(append([]int(nil), p.LoadGen...), p.Server...)
+	}
+	aff, _ := getAffinity()
+	return aff.list()
+}
+
+func (p *pinning) String() string {
+	if !p.Pinned {
+		return p.Note
+	}
+	return fmt.Sprintf("load generator on CPU %s (GOMAXPROCS=%d), servers on CPU %s via %s",
+		cpuListString(p.LoadGen), p.GoMaxProc, cpuListString(p.Server), p.Method)
+}
+
+// setupPinning pins this process (the load generator) and decides the
+// servers' CPUs. On first entry it re-executes itself pinned; the decision
+// travels in the environment.
+func setupPinning(o *options) (*pinning, error) {
+	p := &pinning{GoMaxProc: runtime.GOMAXPROCS(0)}
+	if o.noPin {
+		p.Note = "not pinned (-no-pin): the load generator and the servers share all CPUs"
+		return p, nil
+	}
+	if env := os.Getenv(pinnedEnv); env != "" {
+		lg, srv, ok := strings.Cut(env, ";")
+		if !ok {
+			return nil, fmt.Errorf("bad %s=%q", pinnedEnv, env)
+		}
+		var err error
+		if p.LoadGen, err = parseCPUList(lg); err != nil {
+			return nil, err
+		}
+		if p.Server, err = parseCPUList(srv); err != nil {
+			return nil, err
+		}
+		p.Pinned = true
+		runtime.GOMAXPROCS(len(p.LoadGen))
+		p.GoMaxProc = runtime.GOMAXPROCS(0)
+		if _, err := exec.LookPath("taskset"); err == nil {
+			p.Method = "taskset -c"
+		} else {
+			p.Method = "sched_setaffinity + re-exec (no taskset found)"
+		}
+		return p, nil
+	}
+	aff, err := getAffinity()
+	if err != nil {
+		p.Note = fmt.Sprintf("not pinned: sched_getaffinity: %v", err)
+		return p, nil
+	}
+	lg, srv, ok := splitCPUs(aff.list())
+	if o.lgCPUs != "" {
+		if lg, err = parseCPUList(o.lgCPUs); err != nil {
+			return nil, err
+		}
+	}
+	if o.srvCPUs != "" {
+		if srv, err = parseCPUList(o.srvCPUs); err != nil {
+			return nil, err
+		}
+		ok = true
+	}
+	if !ok {
+		p.Note = "not pinned: only one CPU is usable, the load generator and the server share it (req/s and CPU/request are still comparable, latency less so)"
+		return p, nil
+	}
+	// The environment variable carries the decision across the exec.
+	os.Setenv(pinnedEnv, cpuListString(lg)+";"+cpuListString(srv))
+	var s cpuSet
+	for _, c := range lg {
+		s.set(c)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	runtime.LockOSThread()
+	if err := setThreadAffinity(s); err != nil {
+		runtime.UnlockOSThread()
+		p.Note = fmt.Sprintf("not pinned: sched_setaffinity: %v", err)
+		os.Unsetenv(pinnedEnv)
+		return p, nil
+	}
+	err = syscall.Exec(exe, os.Args, os.Environ())
+	runtime.UnlockOSThread()
+	return nil, fmt.Errorf("re-exec pinned: %w", err)
+}
+
+// serverProc is one running server process.
+type serverProc struct {
+	Name string
+	Addr string
+	Cmd  *exec.Cmd
+	Pid  int
+	Info string // the server's "listening on" line
+	done chan struct{}
+}
+
+func (s *serverProc) alive() bool {
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
+	}
+}
+
+func (s *serverProc) stop() {
+	if s == nil || s.Cmd == nil || s.Cmd.Process == nil {
+		return
+	}
+	if !s.alive() {
+		return
+	}
+	s.Cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(2 * time.Second):
+		s.Cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr, nil
+}
+
+// startServer starts `bench -serve NAME` as its own process, pinned to the
+// servers' CPUs, and waits until it accepts connections.
+func startServer(name string, p *pinning) (*serverProc, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	addr, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"-serve", name, "-addr", addr}
+	var cmd *exec.Cmd
+	switch {
+	case p.Pinned && p.Method == "taskset -c":
+		cmd = exec.Command("taskset", append([]string{"-c", cpuListString(p.Server), exe}, args...)...)
+	case p.Pinned:
+		cmd = exec.Command(exe, append(args, "-cpus", cpuListString(p.Server))...)
+	default:
+		cmd = exec.Command(exe, args...)
+	}
+	// The server must not inherit the load generator's pinning marker.
+	env := []string{}
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, pinnedEnv+"=") {
+			env = append(env, e)
+		}
+	}
+	cmd.Env = env
+	cmd.Stderr = os.Stderr
+	// A server must not outlive the orchestrator, even when it is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &serverProc{Name: name, Addr: addr, Cmd: cmd, Pid: cmd.Process.Pid, done: make(chan struct{})}
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if l := sc.Text(); strings.HasPrefix(l, "listening on ") {
+				select {
+				case ready <- l:
+				default:
+				}
+			}
+		}
+		io.Copy(io.Discard, out)
+	}()
+	go func() {
+		cmd.Wait()
+		close(s.done)
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	select {
+	case s.Info = <-ready:
+	case <-s.done:
+		return nil, fmt.Errorf("server %s exited during start-up", name)
+	case <-time.After(time.Until(deadline)):
+		s.stop()
+		return nil, fmt.Errorf("server %s did not print 'listening on' in time", name)
+	}
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return s, nil
+		}
+		if !s.alive() || time.Now().After(deadline) {
+			s.stop()
+			return nil, fmt.Errorf("server %s does not accept connections on %s: %v", name, addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func raiseNoFile(want uint64) (uint64, error) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, err
+	}
+	if lim.Cur >= want {
+		return lim.Cur, nil
+	}
+	lim.Cur = min(want, lim.Max)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, err
+	}
+	return lim.Cur, nil
+}
+
+func selectServers(list string) ([]string, error) {
+	all := serverNames()
+	if strings.TrimSpace(list) == "" {
+		return all, nil
+	}
+	var out []string
+	for _, n := range strings.Split(list, ",") {
+		n = strings.TrimSpace(n)
+		if _, ok := registry[n]; !ok {
+			hint := ""
+			if strings.HasPrefix(n, "kahttp") {
+				hint = " (the kahttp servers need -tags kahttp until the API is merged)"
+			}
+			return nil, fmt.Errorf("unknown server %q, have %s%s", n, strings.Join(all, ", "), hint)
+		}
+		out = append(out, n)
+	}
+	// Keep table order whatever order the flag gave.
+	sort.Slice(out, func(i, j int) bool { return registry[out[i]].Order < registry[out[j]].Order })
+	return out, nil
+}
