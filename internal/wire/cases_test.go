@@ -172,6 +172,7 @@ var badCases = []badCase{
 	{name: "CTL in target", raw: "GET /a\x01b HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
 	{name: "DEL in target", raw: "GET /a\x7f HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
 	{name: "tab in target", raw: "GET /a\tb HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
+	{name: "authority-form without CONNECT", raw: "GET example.com:80 HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
 	{name: "authority-form with slash", raw: "GET a/b HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
 	{name: "scheme without authority", raw: "GET http:// HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
 	{name: "bad percent", raw: "GET /%zz HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrPercent},

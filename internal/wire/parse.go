@@ -181,10 +181,12 @@ func splitTarget(buf []byte, r *Request) error {
 		}
 		p += slash
 	default:
-		if bytes.IndexByte(t, '/') >= 0 {
+		// authority-form is for CONNECT only (RFC 9112 §3.2.3); elsewhere a
+		// target that is no path is not one a proxy and this server agree on.
+		if bytes.IndexByte(t, '/') >= 0 || string(r.Method.Of(buf)) != "CONNECT" {
 			return ErrTarget
 		}
-		r.Path = r.Target // authority-form, for CONNECT
+		r.Path = r.Target
 		return nil
 	}
 	q := bytes.IndexByte(t[p:], '?')
