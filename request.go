@@ -7,6 +7,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/kahttp/kahttp/internal/tree"
 	"github.com/kahttp/kahttp/internal/wire"
 )
 
@@ -22,10 +23,11 @@ type Request struct {
 	buf   []byte // the raw request; views point into it
 	arena []byte // decoded path and query values
 
-	path   string // decoded path
-	params []Param
-	remote net.Addr
-	ctx    reqContext
+	path    string // decoded path
+	params  []Param
+	scratch tree.Params // the router's lookup positions, reused
+	remote  net.Addr
+	ctx     reqContext
 }
 
 // Param is one router parameter: Value is a view into the request path.

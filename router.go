@@ -62,7 +62,6 @@ type Router struct {
 	notAllow resolved // MethodNotAllowed, with Allow
 	options  resolved // the automatic OPTIONS answer
 	redirect resolved // the trailing-slash redirect
-	scratch  sync.Pool
 
 	allowMu    sync.Mutex
 	allowCache map[uint64]string
@@ -365,7 +364,12 @@ func (rt *Router) Resolve(r *Request) (Handler, Mode) {
 	t := rt.tree(method)
 	var ps *tree.Params
 	if rt.maxParams > 0 {
-		ps = rt.scratch.Get().(*tree.Params)
+		// The tree's positions go in the pooled Request's own scratch: no
+		// allocation once it has grown to the router's widest route.
+		if cap(r.scratch) < rt.maxParams {
+			r.scratch = make(tree.Params, 0, rt.maxParams)
+		}
+		ps = &r.scratch
 	}
 	var (
 		rte      *route
@@ -388,13 +392,7 @@ func (rt *Router) Resolve(r *Request) (Handler, Mode) {
 				r.params = append(r.params, Param{Key: p.Key, Value: path[p.Start:p.End]})
 			}
 		}
-		if ps != nil {
-			rt.scratch.Put(ps)
-		}
 		return rte.h, rte.mode
-	}
-	if ps != nil {
-		rt.scratch.Put(ps)
 	}
 	if tsr && rt.RedirectTrailingSlash && path != "/" {
 		return rt.redirect.h, rt.redirect.mode
@@ -411,11 +409,6 @@ func (rt *Router) Resolve(r *Request) (Handler, Mode) {
 // freeze builds the router's own answers, wrapped in its middleware, once,
 // before the first request.
 func (rt *Router) freeze() {
-	n := rt.maxParams
-	rt.scratch.New = func() any {
-		ps := make(tree.Params, 0, n)
-		return &ps
-	}
 	mode := Inline
 	if len(rt.root.mws) > 0 {
 		mode = Default // middleware may block: not on the loop
