@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,8 +27,7 @@ func startHello(t *testing.T, args ...string) (addr string, proc *exec.Cmd, wait
 	bin := filepath.Join(t.TempDir(), "hello")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.CommandContext(ctx, gobin, "build", "-o", bin, "./examples/hello").CombinedOutput()
+	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./examples/hello").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)

@@ -63,9 +63,6 @@ func echoPath(w *kahttp.Response, r *kahttp.Request) {
 	_, _ = w.WriteString(r.Method() + " " + r.Path())
 }
 
-// okHandler answers "ok".
-func okHandler(w *kahttp.Response, _ *kahttp.Request) { _, _ = w.WriteString("ok") }
-
 // client is one raw TCP connection to the server with a buffered reader.
 type client struct {
 	t    *testing.T

@@ -125,7 +125,6 @@ func checkRoutes(addr string) ([]routeCheck, error) {
 		req   string
 		want  string
 		ctype string
-		keep  bool // HTTP/1.0 keep-alive probe: only report the Connection header
 	}
 	host := "Host: " + addr + "\r\n"
 	body := string(mixedBody)

@@ -210,7 +210,7 @@ func (e *Engine) tick() time.Duration {
 	if busy {
 		return e.opts.Fast
 	}
-	return max(time.Millisecond, e.lastSweep.Add(e.opts.Sweep).Sub(time.Now()))
+	return max(time.Millisecond, time.Until(e.lastSweep.Add(e.opts.Sweep)))
 }
 
 // events adapts gnet's callbacks to the Handler.

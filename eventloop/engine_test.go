@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,7 +19,6 @@ import (
 // closes after flush, "wait" arms a 50 ms deadline, "watch" turns watching on,
 // anything else is echoed.
 type lineProto struct {
-	mu      sync.Mutex
 	expired atomic.Int32
 	empty   atomic.Int32 // Traffic calls with no input
 	closed  chan error
