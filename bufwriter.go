@@ -40,7 +40,7 @@ func (w *Response) Write(p []byte) (int, error) {
 			return 0, ErrBodyNotAllowed
 		case w.declaredLength():
 			w.commit(frameLength, w.declared)
-		case int(w.written)+len(p) <= w.cfg.ResponseBufferSize:
+		case int(w.written)+len(p) <= w.srv.cfg.ResponseBufferSize:
 			if !w.isHead {
 				if w.hold == nil {
 					w.hold = holdPool.Get()

@@ -1,9 +1,6 @@
 package kahttp
 
-import (
-	"sync/atomic"
-	"unsafe"
-)
+import "sync/atomic"
 
 // The Date field is formatted once per second, not per response.
 type dateLine struct {
@@ -27,6 +24,3 @@ func appendDate(b []byte) []byte {
 	}
 	return append(b, d.line...)
 }
-
-// s2b views s as bytes without copying; the bytes must not be modified.
-func s2b(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -1,9 +1,11 @@
 package kahttp
 
 import (
+	"bytes"
 	"context"
 	"iter"
 	"net"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -121,13 +123,13 @@ func (r *Request) LookupQuery(name string) (string, bool) {
 	q := r.w.Query.Of(r.buf)
 	for len(q) > 0 {
 		var pair []byte
-		if i := indexByte(q, '&'); i >= 0 {
+		if i := bytes.IndexByte(q, '&'); i >= 0 {
 			pair, q = q[:i], q[i+1:]
 		} else {
 			pair, q = q, nil
 		}
 		key, val := pair, []byte(nil)
-		if i := indexByte(pair, '='); i >= 0 {
+		if i := bytes.IndexByte(pair, '='); i >= 0 {
 			key, val = pair[:i], pair[i+1:]
 		}
 		if r.unescapeEqual(key, name) {
@@ -213,7 +215,7 @@ func (r *Request) String() string {
 
 func lookupField(buf []byte, fields []wire.Field, name string) (string, bool) {
 	for _, f := range fields {
-		if equalFoldString(f.Name.Of(buf), name) {
+		if strings.EqualFold(b2s(f.Name.Of(buf)), name) {
 			return b2s(f.Value.Of(buf)), true
 		}
 	}
@@ -222,7 +224,7 @@ func lookupField(buf []byte, fields []wire.Field, name string) (string, bool) {
 
 // unescape decodes a query component (%XX and '+'), into the arena when it must change.
 func (r *Request) unescape(v []byte) string {
-	if indexByte(v, '%') < 0 && indexByte(v, '+') < 0 {
+	if bytes.IndexByte(v, '%') < 0 && bytes.IndexByte(v, '+') < 0 {
 		return b2s(v)
 	}
 	start := len(r.arena)
@@ -242,7 +244,7 @@ func (r *Request) unescape(v []byte) string {
 
 // unescapeEqual reports whether the encoded query key k decodes to name.
 func (r *Request) unescapeEqual(k []byte, name string) bool {
-	if indexByte(k, '%') < 0 && indexByte(k, '+') < 0 {
+	if bytes.IndexByte(k, '%') < 0 && bytes.IndexByte(k, '+') < 0 {
 		return string(k) == name
 	}
 	mark := len(r.arena)
@@ -272,37 +274,9 @@ func method(m []byte) string {
 	return b2s(m)
 }
 
-func equalFoldString(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		x, y := b[i], s[i]
-		if x == y {
-			continue
-		}
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
-
 // b2s views b as a string without copying. The caller guarantees b is not
 // modified while the string is in use (until the handler returns).
 func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// s2b views s as bytes without copying; the bytes must not be modified.
+func s2b(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

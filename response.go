@@ -34,7 +34,6 @@ type Response struct {
 
 	req  *Request
 	srv  *Server
-	cfg  *Config
 	sink sink
 	out  *bytebufferpool.ByteBuffer // the sink's buffer, where the wire bytes go
 	hold *bytebufferpool.ByteBuffer // body held until the framing is decided
@@ -62,7 +61,7 @@ var responsePool = sync.Pool{New: func() any { return &Response{} }}
 
 func acquireResponse(req *Request, srv *Server, s sink, keep bool, reason closeReason, left int) *Response {
 	w := responsePool.Get().(*Response)
-	w.req, w.srv, w.cfg, w.sink = req, srv, &srv.cfg, s
+	w.req, w.srv, w.sink = req, srv, s
 	w.out = s.buffer()
 	w.declared = -1
 	w.isHead = req.Method() == "HEAD"
@@ -286,9 +285,9 @@ func (w *Response) appendHead(b []byte, frame framing, length int64) []byte {
 	if w.header.have&kindDate == 0 {
 		b = appendDate(b)
 	}
-	if w.header.have&kindServer == 0 && w.cfg.ServerName != "" {
+	if w.header.have&kindServer == 0 && w.srv.cfg.ServerName != "" {
 		b = append(b, "Server: "...)
-		b = append(b, w.cfg.ServerName...)
+		b = append(b, w.srv.cfg.ServerName...)
 		b = append(b, "\r\n"...)
 	}
 	switch frame {
@@ -311,7 +310,7 @@ func (w *Response) appendConnection(b []byte) []byte {
 	case w.req.w.Minor == 0:
 		// HTTP/1.0 keep-alive must be confirmed, or the client assumes a close.
 		b = append(b, "Connection: keep-alive\r\nKeep-Alive: timeout="...)
-		b = strconv.AppendInt(b, int64(w.cfg.IdleTimeout.Seconds()), 10)
+		b = strconv.AppendInt(b, int64(w.srv.cfg.IdleTimeout.Seconds()), 10)
 		if w.left >= 0 {
 			b = append(b, ", max="...)
 			b = strconv.AppendInt(b, int64(w.left), 10)
