@@ -37,8 +37,11 @@ func (s *session) runPooled(t *task) {
 		s.runOrphan() // the client half-closed: answer through the dup'd socket
 	case closed:
 		s.dropPooled()
-	default:
+	case s.unsent.Load() == 0:
 		c.Wake()
+		// Otherwise the callback of the last queued write wakes the loop:
+		// done is set before unsent is read here, and unsent lowered
+		// before done is read there, so one of the two sees the other.
 	}
 }
 
@@ -52,12 +55,14 @@ func (s *session) dropPooled() {
 }
 
 // completePooled sends the responses of the pooled batch once it is done;
-// false while the worker still runs it. Loop only.
+// false while the worker still runs it or the pieces it flushed are still
+// queued on the loop: a wake-up queued before them may run first, and the
+// batch's last bytes must not overtake them. Loop only.
 func (s *session) completePooled() bool {
 	s.mu.Lock()
 	done := s.done
 	s.mu.Unlock()
-	if !done {
+	if !done || s.unsent.Load() > 0 {
 		return false
 	}
 	w := s.t.res
@@ -133,7 +138,9 @@ func (p *pooledSink) flush() error {
 	n := int64(len(b.B))
 	s.unsent.Add(n)
 	err := s.c.AsyncWrite(b.B, func(err error) { // on the loop
+		left := s.unsent.Add(-n)
 		s.mu.Lock()
+		wake := left == 0 && s.done // the batch waits for this write to complete
 		switch {
 		case err != nil && s.orphan != nil:
 			s.redo = append(s.redo, b) // the orphan sends it, in order
@@ -143,9 +150,11 @@ func (p *pooledSink) flush() error {
 			bytebufferpool.Put(b)
 		}
 		s.mu.Unlock()
-		s.unsent.Add(-n)
 		if err == nil {
 			s.watch()
+		}
+		if wake {
+			s.c.Wake()
 		}
 	})
 	if err != nil {

@@ -1,0 +1,163 @@
+package kahttp_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kahttp/kahttp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Large streamed responses arrive whole and in order, byte for byte, on
+// pooled and inline connections, while other connections load the same
+// loops with pipelined requests (the load is what delays the loop's queued
+// writes behind its wake-ups).
+func TestStreamIntegrityUnderLoad(t *testing.T) {
+	forModes(t, func(t *testing.T, mode kahttp.Mode) {
+		const size = 200_000
+		piece := bytes.Repeat([]byte("x"), 1024)
+		_, addr := startServer(t, kahttp.Config{Mode: mode, Loops: 1},
+			func(w *kahttp.Response, r *kahttp.Request) {
+				if r.Path() != "/stream" {
+					_, _ = w.WriteString("Hello, World!")
+					return
+				}
+				for left := size; left > 0; left -= len(piece) {
+					if _, err := w.Write(piece[:min(left, len(piece))]); err != nil {
+						return
+					}
+				}
+			})
+
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		var wg sync.WaitGroup
+		var loaded atomic.Int64
+		for range 4 { // the load: pipelines of 16, read back in full
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				loaded.Add(int64(pipelineLoad(ctx, addr, 16)))
+			}()
+		}
+		type result struct {
+			checked int
+			err     error
+		}
+		results := make(chan result, 4)
+		for i := range 4 { // the checks: two keep-alive HTTP/1.1, two HTTP/1.0
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n, err := checkStreams(ctx, addr, i%2 == 0, size)
+				results <- result{n, err}
+			}()
+		}
+		wg.Wait()
+		close(results)
+		checked := 0
+		for r := range results {
+			assert.NoError(t, r.err)
+			checked += r.checked
+		}
+		t.Logf("%s: %d streamed responses checked beside %d pipelined requests", mode, checked, loaded.Load())
+		require.Positive(t, checked)
+	})
+}
+
+// checkStreams requests /stream until ctx ends and checks every byte of
+// every response: HTTP/1.1 on one keep-alive connection (chunked; the
+// next response must parse right after the last chunk), or HTTP/1.0 one
+// connection per request (close-delimited).
+func checkStreams(ctx context.Context, addr string, http11 bool, size int) (int, error) {
+	want := strings.Repeat("x", size)
+	var c net.Conn
+	var br *bufio.Reader
+	defer func() {
+		if c != nil {
+			_ = c.Close()
+		}
+	}()
+	for n := 0; ; n++ {
+		if ctx.Err() != nil {
+			return n, nil
+		}
+		if c == nil || !http11 {
+			if c != nil {
+				_ = c.Close()
+			}
+			var err error
+			if c, err = net.DialTimeout("tcp", addr, ioTimeout); err != nil {
+				return n, err
+			}
+			br = bufio.NewReaderSize(c, 64<<10)
+		}
+		_ = c.SetDeadline(time.Now().Add(ioTimeout))
+		req := "GET /stream HTTP/1.0\r\n\r\n"
+		if http11 {
+			req = "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"
+		}
+		if _, err := c.Write([]byte(req)); err != nil {
+			return n, err
+		}
+		r, err := parseResponse(br, false)
+		if err != nil {
+			return n, fmt.Errorf("response %d: %w", n, err)
+		}
+		wantFraming := map[bool]string{true: "chunked", false: "close"}[http11]
+		if r.Status != 200 || r.Framing != wantFraming || string(r.Body) != want {
+			return n, fmt.Errorf("response %d: status %d, framing %s, %d bytes, first difference at %d",
+				n, r.Status, r.Framing, len(r.Body), firstDiff(r.Body, want))
+		}
+		if !http11 {
+			if extra, _ := br.Peek(1); len(extra) > 0 {
+				return n, fmt.Errorf("response %d: bytes after a close-delimited body", n)
+			}
+		}
+	}
+}
+
+func firstDiff(got []byte, want string) int {
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return i
+		}
+	}
+	return min(len(got), len(want))
+}
+
+// pipelineLoad sends pipelines of depth requests on one connection and
+// reads every answer back, until ctx ends; it returns the requests answered.
+func pipelineLoad(ctx context.Context, addr string, depth int) int {
+	c, err := net.DialTimeout("tcp", addr, ioTimeout)
+	if err != nil {
+		return 0
+	}
+	defer c.Close()
+	batch := []byte(strings.Repeat("GET /plaintext HTTP/1.1\r\nHost: x\r\n\r\n", depth))
+	br := bufio.NewReader(c)
+	answered := 0
+	for ctx.Err() == nil {
+		_ = c.SetDeadline(time.Now().Add(ioTimeout))
+		if _, err := c.Write(batch); err != nil {
+			return answered
+		}
+		for range depth {
+			if _, err := parseResponse(br, false); err != nil {
+				return answered
+			}
+			answered++
+		}
+	}
+	return answered
+}
+
