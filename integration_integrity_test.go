@@ -160,4 +160,3 @@ func pipelineLoad(ctx context.Context, addr string, depth int) int {
 	}
 	return answered
 }
-

@@ -58,4 +58,3 @@ func TestPooledResponseWaitsForQueuedWrites(t *testing.T) {
 		})
 	}
 }
-
