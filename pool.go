@@ -12,13 +12,20 @@ import (
 // queue. Workers are started on demand and exit after idling, so an idle
 // server holds none; a full queue is refused (the caller answers 503)
 // instead of growing without bound.
+//
+// free is the number of workers waiting for a task minus the tasks queued
+// for them: every submit takes one (and starts a worker when none was
+// left), every worker gives one back when it starts waiting. So a task
+// never waits behind a busy worker while fewer than max run, however many
+// submits race one idle worker.
 type pool struct {
 	tasks   chan *task
 	max     int32
-	workers atomic.Int32
-	idle    atomic.Int32
+	workers atomic.Int32 // goroutines started and not exited
+	free    atomic.Int32 // waiting workers minus queued tasks; negative: tasks wait
 	quit    chan struct{}
 	once    sync.Once
+	run     func(t *task) // runs a task on a worker; a seam for tests
 }
 
 // task is a connection's pooled batch: the complete requests it had
@@ -87,7 +94,8 @@ func (t *task) release() {
 const workerIdle = 10 * time.Second
 
 func newPool(workers, queue int) *pool {
-	return &pool{tasks: make(chan *task, queue), max: int32(workers), quit: make(chan struct{})}
+	return &pool{tasks: make(chan *task, queue), max: int32(workers), quit: make(chan struct{}),
+		run: func(t *task) { t.s.runPooled(t) }}
 }
 
 // submit queues t; false means the pool is saturated.
@@ -97,8 +105,8 @@ func (p *pool) submit(t *task) bool {
 	default:
 		return false
 	}
-	if p.idle.Load() == 0 {
-		p.spawn()
+	if p.free.Add(-1) < 0 {
+		p.spawn() // no waiting worker is left for t (at max: t waits for one)
 	}
 	return true
 }
@@ -121,23 +129,21 @@ func (p *pool) work() {
 	timer := time.NewTimer(workerIdle)
 	defer timer.Stop()
 	for {
-		p.idle.Add(1)
+		p.free.Add(1) // waiting: one more task may count on this worker
 		select {
 		case t := <-p.tasks:
-			p.idle.Add(-1)
-			t.s.runPooled(t)
+			p.run(t) // its submit took the free slot this worker gave
 			timer.Reset(workerIdle) // go 1.23+ timers: Reset drops a stale tick
 		case <-timer.C:
-			p.idle.Add(-1)
-			// submit queues before it reads idle, and this reads the queue
-			// after lowering idle: a task queued meanwhile is seen by one of us.
-			if len(p.tasks) > 0 {
-				timer.Reset(workerIdle)
-				continue
+			// Exit only if this worker's slot is still free: otherwise a
+			// queued task counts on it.
+			if n := p.free.Load(); n > 0 && p.free.CompareAndSwap(n, n-1) {
+				return
 			}
-			return
+			timer.Reset(workerIdle)
+			p.free.Add(-1) // taken again at the top of the loop
 		case <-p.quit:
-			p.idle.Add(-1)
+			p.free.Add(-1)
 			return
 		}
 	}

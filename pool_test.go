@@ -297,3 +297,69 @@ func TestPooledWriterBackpressure(t *testing.T) {
 	t.Logf("heap grew by at most %d KiB while a %d MiB body streamed to a slow reader", growth>>10, total>>20)
 	assert.Less(t, growth, int64(16<<20), "the body must not be buffered whole")
 }
+
+// A task never waits behind a busy worker while the pool may still grow,
+// however many submits race the one idle worker (issue: a fast request
+// waited 1.7 s behind /sleep requests while workers were free).
+func TestPoolStartsAWorkerPerWaitingTask(t *testing.T) {
+	tests := []struct {
+		name     string
+		max      int
+		blockers int
+	}{
+		{"room to grow", 8, 4},
+		{"many racing one idle worker", 64, 32},
+		{"at the bound the task waits", 3, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPool(tt.max, 256)
+			release := make(chan struct{})
+			blocking := map[*task]bool{}
+			done := make(chan *task, 256)
+			p.run = func(tk *task) {
+				if blocking[tk] {
+					<-release
+				}
+				done <- tk
+			}
+			defer p.stop()
+			defer close(release)
+
+			first := &task{}
+			require.True(t, p.submit(first))
+			waitFor(t, func() bool { return len(done) == 1 && p.free.Load() == 1 }, "one idle worker")
+			<-done
+
+			blockers := make([]*task, tt.blockers)
+			for i := range blockers {
+				blockers[i] = &task{}
+				blocking[blockers[i]] = true
+			}
+			quick := &task{}
+			for _, b := range blockers {
+				require.True(t, p.submit(b))
+			}
+			require.True(t, p.submit(quick))
+			if tt.blockers >= tt.max {
+				assert.Never(t, func() bool { return len(done) > 0 }, 100*time.Millisecond, 10*time.Millisecond,
+					"every worker is busy: the task waits")
+				assert.EqualValues(t, tt.max, p.workers.Load())
+				return
+			}
+			select {
+			case tk := <-done:
+				assert.Same(t, quick, tk)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("the quick task waited behind busy workers (%d workers of %d)", p.workers.Load(), tt.max)
+			}
+			assert.LessOrEqual(t, p.workers.Load(), int32(tt.max))
+		})
+	}
+}
+
+// waitFor polls cond for up to 5 s.
+func waitFor(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	require.Eventually(t, cond, 5*time.Second, time.Millisecond, what)
+}
