@@ -132,7 +132,7 @@ func (p *pool) work() {
 		p.free.Add(1) // waiting: one more task may count on this worker
 		select {
 		case t := <-p.tasks:
-			p.run(t) // its submit took the free slot this worker gave
+			p.run(t)                // its submit took the free slot this worker gave
 			timer.Reset(workerIdle) // go 1.23+ timers: Reset drops a stale tick
 		case <-timer.C:
 			// Exit only if this worker's slot is still free: otherwise a
