@@ -37,6 +37,7 @@ type transport interface {
 	Flush() error
 	Pending() int
 	CloseAfterFlush(linger time.Duration)
+	Abort()
 	Closing() bool
 	SetDeadline(t time.Time)
 	Watch(on bool)
@@ -194,6 +195,10 @@ func (s *session) signalDrain() {
 // which one worker runs in order (see dispatch).
 func (s *session) traffic(in []byte) int {
 	if s.t.busy && !s.completePooled() {
+		if s.overInbound(in) {
+			s.abort(reasonOverloaded)
+			return 0
+		}
 		s.watch()
 		return 0 // the pooled batch still runs; the rest waits in the buffer
 	}
@@ -208,7 +213,7 @@ func (s *session) traffic(in []byte) int {
 		}
 		if s.c.Pending() > s.srv.cfg.MaxOutboundBytes {
 			if !s.t.busy {
-				s.pause(len(buf))
+				s.pause(buf)
 			}
 			break
 		}
@@ -281,10 +286,9 @@ func (s *session) incomplete(req *Request) {
 
 // pause stops reading requests while the connection's output is past its
 // limit: a client that pipelines without reading cannot grow server memory.
-func (s *session) pause(buffered int) {
-	limit := s.srv.cfg.MaxRequestLineBytes + s.srv.cfg.MaxHeaderBytes + int(s.srv.cfg.MaxBodyBytes)
-	if buffered > limit {
-		s.closeWith(reasonOverloaded) // gnet cannot stop reading; do not buffer without bound
+func (s *session) pause(in []byte) {
+	if s.overInbound(in) {
+		s.abort(reasonOverloaded)
 		return
 	}
 	// The client has IdleTimeout to take some of its output: the timer
@@ -293,6 +297,50 @@ func (s *session) pause(buffered int) {
 		s.phase = phasePaused
 		s.c.SetDeadline(s.srv.deadline(s.srv.cfg.IdleTimeout))
 	}
+}
+
+// inboundMargin is what a connection may hold unconsumed beyond its next
+// request while the server is not consuming its input: room for a client
+// that pipelines a few thousand small requests ahead.
+const inboundMargin = 128 << 10
+
+// overInbound reports whether in, the input the server is not consuming
+// now (output paused, or a pooled batch runs), is more than the next
+// request (its head, and its body up to its length or MaxBodyBytes) plus
+// inboundMargin. gnet cannot stop reading a connection, so past that a
+// client that keeps writing would grow server memory without bound.
+func (s *session) overInbound(in []byte) bool {
+	cfg := &s.srv.cfg
+	headMax := cfg.MaxRequestLineBytes + cfg.MaxHeaderBytes
+	if len(in) <= headMax+inboundMargin {
+		return false
+	}
+	// Parse a copy of the next head: a body is decoded in place, and in
+	// must stay as it came for the real parse.
+	scratch := bytebufferpool.Get()
+	scratch.B = append(scratch.B[:0], in[:headMax]...)
+	req := acquireRequest()
+	_, err := wire.Parse(scratch.B, &req.w, &s.srv.limits)
+	limit := headMax + inboundMargin
+	if err == wire.ErrNeedMore && req.w.HeadEnd > 0 {
+		body := req.w.ContentLength
+		if req.w.Chunked {
+			body = cfg.MaxBodyBytes + cfg.MaxBodyBytes/16 // room for the chunks' framing
+		}
+		limit = req.w.HeadEnd + int(body) + inboundMargin
+	}
+	releaseRequest(req)
+	bytebufferpool.Put(scratch)
+	return len(in) > limit
+}
+
+// abort closes the connection now, dropping the output its client has not
+// read: for a client that writes and does not read.
+func (s *session) abort(r closeReason) {
+	if s.reason == reasonNone {
+		s.reason = r
+	}
+	s.c.Abort()
 }
 
 // watch asks the loop to look at this connection on every fast tick while

@@ -24,6 +24,7 @@ type Conn struct {
 	// closing: loop only: close once the output has left. gnet's Close
 	// drops unsent output, so a Connection: close response must be flushed first.
 	closing bool
+	aborted bool // loop only: close at the end of the batch, dropping unsent output
 
 	deadline atomic.Int64 // unix nanoseconds; 0 = none
 	expired  atomic.Bool
@@ -86,7 +87,14 @@ func (c *Conn) CloseAfterFlush(linger time.Duration) {
 	}
 }
 
-// Closing reports whether CloseAfterFlush was called. Loop only.
+// Abort closes the connection when the batch returns, dropping whatever
+// output the peer has not taken: for a peer that writes and does not read.
+// Further input is discarded. Loop only.
+func (c *Conn) Abort() {
+	c.closing, c.aborted = true, true
+}
+
+// Closing reports whether CloseAfterFlush or Abort was called. Loop only.
 func (c *Conn) Closing() bool { return c.closing }
 
 // Outbound is the number of bytes written but not yet taken by the socket. Loop only.

@@ -283,6 +283,13 @@ func (ev *events) OnTraffic(gc gnet.Conn) gnet.Action {
 // settle writes the batch and closes the connection if it is closing and
 // its output has left; if output is still queued it is watched until then.
 func (ev *events) settle(c *Conn) gnet.Action {
+	if c.aborted && !c.gone {
+		if c.out != nil {
+			bytebufferpool.Put(c.out)
+			c.out = nil
+		}
+		return gnet.Close
+	}
 	var err error
 	if out := c.out; out != nil {
 		if len(out.B) > 0 && !c.gone {
