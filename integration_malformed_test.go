@@ -35,6 +35,7 @@ var malformed = []struct {
 	{"bad chunk size", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400},
 	{"chunk size overflow", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\nhello\r\n0\r\n\r\n", 400},
 	{"chunk data too long", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n", 400},
+	{"chunk size then whitespace", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n", 400},
 	// request line
 	{"HTTP/2.0", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
 	{"HTTP/0.9 version", "GET / HTTP/0.9\r\nHost: x\r\n\r\n", 505},
@@ -43,6 +44,9 @@ var malformed = []struct {
 	{"two spaces", "GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
 	{"long request line", "GET /" + strings.Repeat("a", 9000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
 	{"bad method token", "G(T / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+	{"UTF-8 in target", "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+	{"overlong UTF-8 in target", "GET /\xc0\xaf HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+	{"asterisk-form GET", "GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400},
 	// header section
 	{"huge headers", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("p", 1000)+"\r\n", 17) + "\r\n", 431},
 	{"bare CR in value", "GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", 400},
@@ -54,6 +58,8 @@ var malformed = []struct {
 	{"NUL in value", "GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n", 400},
 	{"missing Host on 1.1", "GET / HTTP/1.1\r\n\r\n", 400},
 	{"two Hosts", "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400},
+	{"empty Host", "GET / HTTP/1.1\r\nHost:\r\n\r\n", 400},
+	{"Host with userinfo", "GET / HTTP/1.1\r\nHost: user@x\r\n\r\n", 400},
 	{"big body", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n" + strings.Repeat("b", 2048), 413},
 	{"big chunked body", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + strings.Repeat("b", 2048) + "\r\n0\r\n\r\n", 413},
 	{"bad expectation", "POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx", 417},
