@@ -142,3 +142,30 @@ func (c *client) sendByteByByteUntilClosed(s string) {
 		}
 	}
 }
+
+// TestIntegrationConnectWithoutRoute: a router that has no CONNECT route
+// answers CONNECT with 501 and Connection: close, and the bytes the client
+// sent ahead for the tunnel are never answered as a request.
+func TestIntegrationConnectWithoutRoute(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, mode kahttp.Mode) {
+		rt := kahttp.NewRouter()
+		rt.GET("/", kahttp.HandlerFunc(echoPath))
+		srv := kahttp.NewServer(rt, kahttp.Config{Mode: mode, Loops: 2})
+		require.NoError(t, srv.Start("127.0.0.1:0"))
+		t.Cleanup(func() { shutdown(t, srv) })
+		addr := srv.Addr().String()
+
+		c := dial(t, addr)
+		c.send("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n" + getReq("/"))
+		r := c.readResponse(false)
+		assert.Equal(t, 501, r.Status, "status line %q", r.StatusLine)
+		assert.Equal(t, "close", r.header(t, "Connection"))
+		assert.Equal(t, "501 Not Implemented\n", string(r.Body))
+		c.expectClosed()
+
+		fresh := dial(t, addr)
+		r = fresh.roundTrip(getReq("/"))
+		require.Equal(t, 200, r.Status)
+	})
+}
