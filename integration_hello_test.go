@@ -61,7 +61,7 @@ func startHello(t *testing.T, args ...string) (addr string, proc *exec.Cmd, wait
 	return addr, cmd, done
 }
 
-// TestIntegrationHello drives the reference app's contract (DESIGN.md) over
+// TestIntegrationHello drives the reference app's contract (examples/hello's package doc) over
 // one keep-alive connection, then stops it with SIGINT.
 func TestIntegrationHello(t *testing.T) {
 	t.Parallel()
@@ -126,7 +126,7 @@ func TestIntegrationHello(t *testing.T) {
 	}
 }
 
-// TestIntegrationHelloUsersRoute: DESIGN.md's examples/hello contract has
+// TestIntegrationHelloUsersRoute: the examples/hello contract has
 // GET /users/:id → 200 "user <id>".
 func TestIntegrationHelloUsersRoute(t *testing.T) {
 	t.Parallel()

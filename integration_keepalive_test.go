@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestIntegrationKeepAlivePolicy pins the per-response keep-alive policy of
-// DESIGN.md: the status line, the Connection/Keep-Alive fields, and whether
-// the socket stays open afterwards.
+// TestIntegrationKeepAlivePolicy pins the per-response keep-alive policy
+// (the README's "The keep-alive policy" table): the status line, the
+// Connection/Keep-Alive fields, and whether the socket stays open afterwards.
 func TestIntegrationKeepAlivePolicy(t *testing.T) {
 	t.Parallel()
 	rows := []struct {

@@ -35,6 +35,7 @@ var malformed = []struct {
 	{"bad chunk size", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400},
 	{"chunk size overflow", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\nhello\r\n0\r\n\r\n", 400},
 	{"chunk data too long", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n", 400},
+	{"chunk size then whitespace", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n", 400},
 	// request line
 	{"HTTP/2.0", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
 	{"HTTP/0.9 version", "GET / HTTP/0.9\r\nHost: x\r\n\r\n", 505},
@@ -43,6 +44,9 @@ var malformed = []struct {
 	{"two spaces", "GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
 	{"long request line", "GET /" + strings.Repeat("a", 9000) + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
 	{"bad method token", "G(T / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+	{"UTF-8 in target", "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+	{"overlong UTF-8 in target", "GET /\xc0\xaf HTTP/1.1\r\nHost: x\r\n\r\n", 400},
+	{"asterisk-form GET", "GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400},
 	// header section
 	{"huge headers", "GET / HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("p", 1000)+"\r\n", 17) + "\r\n", 431},
 	{"bare CR in value", "GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n", 400},
@@ -54,6 +58,8 @@ var malformed = []struct {
 	{"NUL in value", "GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n", 400},
 	{"missing Host on 1.1", "GET / HTTP/1.1\r\n\r\n", 400},
 	{"two Hosts", "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400},
+	{"empty Host", "GET / HTTP/1.1\r\nHost:\r\n\r\n", 400},
+	{"Host with userinfo", "GET / HTTP/1.1\r\nHost: user@x\r\n\r\n", 400},
 	{"big body", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n" + strings.Repeat("b", 2048), 413},
 	{"big chunked body", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" + strings.Repeat("b", 2048) + "\r\n0\r\n\r\n", 413},
 	{"bad expectation", "POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx", 417},
@@ -135,4 +141,31 @@ func (c *client) sendByteByByteUntilClosed(s string) {
 			return
 		}
 	}
+}
+
+// TestIntegrationConnectWithoutRoute: a router that has no CONNECT route
+// answers CONNECT with 501 and Connection: close, and the bytes the client
+// sent ahead for the tunnel are never answered as a request.
+func TestIntegrationConnectWithoutRoute(t *testing.T) {
+	t.Parallel()
+	forModes(t, func(t *testing.T, mode kahttp.Mode) {
+		rt := kahttp.NewRouter()
+		rt.GET("/", kahttp.HandlerFunc(echoPath))
+		srv := kahttp.NewServer(rt, kahttp.Config{Mode: mode, Loops: 2})
+		require.NoError(t, srv.Start("127.0.0.1:0"))
+		t.Cleanup(func() { shutdown(t, srv) })
+		addr := srv.Addr().String()
+
+		c := dial(t, addr)
+		c.send("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n" + getReq("/"))
+		r := c.readResponse(false)
+		assert.Equal(t, 501, r.Status, "status line %q", r.StatusLine)
+		assert.Equal(t, "close", r.header(t, "Connection"))
+		assert.Equal(t, "501 Not Implemented\n", string(r.Body))
+		c.expectClosed()
+
+		fresh := dial(t, addr)
+		r = fresh.roundTrip(getReq("/"))
+		require.Equal(t, 200, r.Status)
+	})
 }

@@ -30,6 +30,12 @@ import (
 //     with an Allow header listing the methods;
 //   - OPTIONS with no OPTIONS route: 204 with Allow (GlobalOPTIONS, when set,
 //     writes the answer);
+//   - CONNECT with no CONNECT route for its target, and no route for it
+//     with another method: 501 Not Implemented, with Connection: close. The
+//     router does not tunnel; an authority-form target ("host:443") is no
+//     path, so 404 would be wrong, and 405 would claim the target supports
+//     other methods. The close keeps bytes a client sent ahead for the
+//     tunnel from being read as a request (RFC 9110 §9.3.6);
 //   - HEAD with no HEAD route is served by the GET route (without the body);
 //   - "/a/" when only "/a" matches, or the reverse: a redirect, 301 for GET
 //     and HEAD, 308 for the other methods (RedirectTrailingSlash).
@@ -62,6 +68,7 @@ type Router struct {
 	notAllow resolved // MethodNotAllowed, with Allow
 	options  resolved // the automatic OPTIONS answer
 	redirect resolved // the trailing-slash redirect
+	connect  resolved // CONNECT that no route takes: 501
 
 	allowMu    sync.Mutex
 	allowCache map[uint64]string
@@ -355,7 +362,7 @@ func (rt *Router) Serve(w *Response, r *Request) {
 
 // Resolve finds the handler for r and where it runs, and sets r's
 // parameters. It does not allocate. The router's own answers (not found,
-// 405, OPTIONS, redirects) run Inline unless the router has middleware or a
+// 405, OPTIONS, redirects, CONNECT's 501) run Inline unless the router has middleware or a
 // custom handler for them, which run in the server's mode.
 func (rt *Router) Resolve(r *Request) (Handler, Mode) {
 	rt.once.Do(rt.freeze)
@@ -403,6 +410,9 @@ func (rt *Router) Resolve(r *Request) (Handler, Mode) {
 		}
 		return rt.notAllow.h, rt.notAllow.mode
 	}
+	if method == "CONNECT" {
+		return rt.connect.h, rt.connect.mode
+	}
 	return rt.notFound.h, rt.notFound.mode
 }
 
@@ -438,6 +448,7 @@ func (rt *Router) freeze() {
 		rt.options = wrap(allowHandler{rt, HandlerFunc(options)}, false)
 	}
 	rt.redirect = wrap(HandlerFunc(trailingSlash), false)
+	rt.connect = wrap(HandlerFunc(connectNotImplemented), false)
 }
 
 // allowMask is the set of methods with a route for path: bit i for
@@ -520,6 +531,12 @@ func methodNotAllowed(w *Response, r *Request) {
 }
 
 func options(w *Response, r *Request) { w.WriteHeader(StatusNoContent) }
+
+// connectNotImplemented refuses a tunnel and closes the connection.
+func connectNotImplemented(w *Response, r *Request) {
+	w.Header().Set("Connection", "close")
+	plain(w, StatusNotImplemented, "501 Not Implemented\n")
+}
 
 // trailingSlash redirects to the path with its trailing slash toggled: 301
 // for GET and HEAD, 308 (which keeps the method and body) for the rest.

@@ -121,6 +121,51 @@ func TestRouterMatching(t *testing.T) {
 	}
 }
 
+// TestRouterCONNECT: the router does not tunnel. A CONNECT that no CONNECT
+// route takes is 501 Not Implemented, never a 404 (its authority-form
+// target is no path), with Connection: close so that bytes the client sent
+// for the tunnel are never read as a request; a path that has routes for
+// other methods is still 405 with Allow; a CONNECT route is served.
+func TestRouterCONNECT(t *testing.T) {
+	rt := testRouter(t)
+	rt.Handle("CONNECT", "/tunnel", echoRoute("tunnel"))
+	require.NoError(t, rt.Err())
+	tests := []struct {
+		name, target string
+		status       int
+		body, allow  string
+		close        bool
+	}{
+		{"authority-form", "example.com:443", 501, "501 Not Implemented\n", "", true},
+		{"IP literal", "[::1]:8443", 501, "501 Not Implemented\n", "", true},
+		{"origin-form, no route at all", "/nope", 501, "501 Not Implemented\n", "", true},
+		{"origin-form, other methods", "/users", 405, "405 Method Not Allowed\n", "GET, HEAD, POST, OPTIONS", false},
+		{"CONNECT route", "/tunnel", 200, "tunnel", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, mode := range []Mode{Inline, Pooled} {
+				m := newMemServer(rt, Config{Mode: mode, Logger: discardLogger()})
+				m.feed(t, []byte("CONNECT "+tt.target+" HTTP/1.1\r\nHost: "+strings.Trim(tt.target, "/")+"\r\n\r\n"+
+					"GET /users HTTP/1.1\r\nHost: x\r\n\r\n"))
+				br := bufio.NewReader(bytes.NewReader(m.c.sent))
+				resp, err := http.ReadResponse(br, &http.Request{Method: "CONNECT"})
+				require.NoError(t, err, "%q", m.c.sent)
+				body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+				require.NoError(t, err)
+				assert.Equal(t, tt.status, resp.StatusCode, mode)
+				assert.Equal(t, tt.body, string(body), mode)
+				assert.Equal(t, tt.allow, resp.Header.Get("Allow"), mode)
+				if tt.close {
+					assert.True(t, resp.Close, "%v: Connection: close", mode)
+					assert.True(t, m.c.closing, "%v: the connection closes", mode)
+					assert.Zero(t, br.Buffered(), "%v: nothing after the 501 was answered", mode)
+				}
+			}
+		})
+	}
+}
+
 func TestRouterHEAD(t *testing.T) {
 	rt := testRouter(t)
 	for _, mode := range []Mode{Inline, Pooled} {

@@ -190,9 +190,6 @@ func benchMain(o *options) error {
 		o.idleConns = int(nofile - 64)
 	}
 	fmt.Printf("servers: %s; baseline for ratios: %s\n", strings.Join(names, ", "), baseline)
-	if _, ok := registry["kahttp-inline"]; !ok {
-		fmt.Println("note: built without -tags kahttp, so the kahttp servers are not in this run")
-	}
 	fmt.Printf("rounds: %d x %v per server per case, warm-up %v, loadgen %s; a run with other load > %.0f%% of a core is measured again (up to %d times)\n", o.rounds, o.duration, o.warmup, o.loadgen, o.noisyPct, o.retries)
 
 	procs := map[string]*serverProc{}

@@ -306,11 +306,7 @@ func selectServers(list string) ([]string, error) {
 	for _, n := range strings.Split(list, ",") {
 		n = strings.TrimSpace(n)
 		if _, ok := registry[n]; !ok {
-			hint := ""
-			if strings.HasPrefix(n, "kahttp") {
-				hint = " (the kahttp servers need -tags kahttp until the API is merged)"
-			}
-			return nil, fmt.Errorf("unknown server %q, have %s%s", n, strings.Join(all, ", "), hint)
+			return nil, fmt.Errorf("unknown server %q, have %s", n, strings.Join(all, ", "))
 		}
 		out = append(out, n)
 	}

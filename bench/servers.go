@@ -45,8 +45,8 @@ type serverDef struct {
 	Run   func(addr string) error // blocks while serving
 }
 
-// registry holds the servers compiled into this binary. servers_kahttp.go
-// adds the kahttp servers from its init() when built with -tags kahttp.
+// registry holds the servers compiled into this binary; servers_kahttp.go
+// adds the kahttp servers from its init().
 var registry = map[string]serverDef{}
 
 func register(d serverDef) { registry[d.Name] = d }

@@ -31,7 +31,7 @@ var chunk = func() []byte {
 // with Allow; HEAD works for every GET route.
 func NewApp() kahttp.Handler {
 	rt := kahttp.NewRouter()
-	// DESIGN.md: every unknown path is 404, "/plaintext/" included.
+	// The contract (the package doc): every unknown path is 404, "/plaintext/" included.
 	rt.RedirectTrailingSlash = false
 	rt.HandleFunc("GET", "/", func(w *kahttp.Response, r *kahttp.Request) { text(w, 200, routes) })
 	rt.HandleFunc("GET", "/plaintext", func(w *kahttp.Response, r *kahttp.Request) { text(w, 200, "Hello, World!") })

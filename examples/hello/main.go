@@ -1,7 +1,28 @@
-// Command hello is kahttp's reference app: the routes DESIGN.md lists, used
-// by the README, the benchmarks and the acceptance checks.
+// Command hello is kahttp's reference app, used by the README, the
+// benchmarks, kaprobe's tests and the acceptance checks, which rely on this
+// contract (keep it stable):
 //
-//	go run ./examples/hello [-addr :8080] [-idle 75s] [-max-requests 0]
+//	go run ./examples/hello [-addr :8080] [-idle 75s] [-max-requests 0] [-inline]
+//
+// It prints one line, "listening on <addr>", to stdout once it accepts
+// connections, and exits cleanly on SIGINT or SIGTERM (graceful shutdown).
+//
+//   - GET / → 200 text/plain: the list of the routes below
+//   - GET /plaintext → 200 "Hello, World!" (text/plain; charset=utf-8)
+//   - GET /json → 200 {"message":"Hello, World!"} (application/json)
+//   - POST /echo → 200, the request body echoed byte for byte, with the
+//     request's Content-Type when it has one
+//   - GET /stream?size=N → 200, N bytes of 'x' written in 1 KiB pieces
+//     without a Content-Length (the buffered writer's three framings); 400
+//     when N is not a non-negative integer
+//   - GET /users/:id → 200 "user <id>" (router parameters)
+//   - GET /sleep?ms=N → 200 "slept N ms" after waiting N ms on the worker
+//     pool, even with -inline (0 ≤ N ≤ 10000, else 400): a handler that waits
+//     on a database; it never stalls other connections
+//   - everything else → 404, "/plaintext/" included (no trailing-slash
+//     redirects); a known path with another method → 405 with Allow;
+//     CONNECT → 501 (the router does not tunnel)
+//   - HEAD works for every GET route (same headers, no body)
 package main
 
 import (

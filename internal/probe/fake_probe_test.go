@@ -51,6 +51,18 @@ func TestRunAgainstFakes(t *testing.T) {
 				"pipeline-2":       {CodePipelinePartial},
 				"pipeline-10":      {CodePipelinePartial},
 				"post-crlf":        {CodeCRLFClosed},
+				"framing-http11":   {CodeFramingContentLength, CodeClosedAfter},
+			},
+		},
+		{
+			// python3 -m http.server: HTTP/1.0 answers with a length and no
+			// Connection field, then the close. "Kept open" must be seen.
+			name: "answers HTTP/1.0 and closes, without notice",
+			fake: fake{http10: true, closeEach: true},
+			check: want{
+				"http11-persist": {CodeClosedUnannounced, CodeCloseHeaderMissing},
+				"framing-http11": {CodeFramingContentLength, CodeClosedAfter},
+				"framing-http10": {CodeFramingContentLength, CodeClosedAfter},
 			},
 		},
 		{
@@ -74,6 +86,64 @@ func TestRunAgainstFakes(t *testing.T) {
 		{
 			name: "answers a pipeline in reverse order",
 			fake: fake{pipeline: "reverse"},
+			check: want{
+				"pipeline-2":  {CodePipelineOutOfOrder},
+				"pipeline-10": {CodePipelineOutOfOrder},
+			},
+		},
+		{
+			// nginx with `return 200 "hello\n"`: every path gets the same
+			// answer, so the order cannot be told, and is not accused.
+			name: "same answer on every path, in order",
+			fake: fake{answer: "hello\n"},
+			check: want{
+				"pipeline-2":  {CodePipelineUnverified},
+				"pipeline-10": {CodePipelineUnverified},
+			},
+		},
+		{
+			name: "same answer on every path, reversed: still not checkable",
+			fake: fake{answer: "hello\n", pipeline: "reverse"},
+			check: want{
+				"pipeline-2":  {CodePipelineUnverified},
+				"pipeline-10": {CodePipelineUnverified},
+			},
+		},
+		{
+			name: "same answer on every path, closes after 5 with notice",
+			fake: fake{answer: "hello\n", maxReq: 5, announce: true},
+			check: want{
+				"pipeline-2":  {CodePipelineUnverified},
+				"pipeline-10": {CodePipelineLimited, CodeCloseHeaderSent},
+			},
+		},
+		{
+			name: "no echo, statuses differ, in order",
+			fake: fake{noEcho: true},
+			check: want{
+				"pipeline-2":  {CodePipelineOK},
+				"pipeline-10": {CodePipelineOK},
+			},
+		},
+		{
+			name: "no echo, statuses differ, reversed",
+			fake: fake{noEcho: true, pipeline: "reverse"},
+			check: want{
+				"pipeline-2":  {CodePipelineOutOfOrder},
+				"pipeline-10": {CodePipelineOutOfOrder},
+			},
+		},
+		{
+			name: "no echo, same status, bodies differ, in order",
+			fake: fake{noEcho: true, notFound200: true},
+			check: want{
+				"pipeline-2":  {CodePipelineOK},
+				"pipeline-10": {CodePipelineOK},
+			},
+		},
+		{
+			name: "no echo, same status, bodies differ, reversed",
+			fake: fake{noEcho: true, notFound200: true, pipeline: "reverse"},
 			check: want{
 				"pipeline-2":  {CodePipelineOutOfOrder},
 				"pipeline-10": {CodePipelineOutOfOrder},

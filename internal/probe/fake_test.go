@@ -131,17 +131,21 @@ func readFakeReq(br *bufio.Reader) (*fakeReq, error) {
 // fake is a configurable, mostly well-behaved HTTP/1.x server whose
 // misbehaviours are switched on one by one.
 type fake struct {
-	idle       time.Duration // close a connection idle this long (0: never)
-	maxReq     int           // end the connection after this many requests (0: never)
-	announce   bool          // ...saying Connection: close on the last response
-	closeEach  bool          // close after every response, without notice
-	ka10       bool          // honour HTTP/1.0 Connection: keep-alive
-	kaHeader   string        // Keep-Alive header sent with 1.0 keep-alive responses
-	crlf       string        // a request preceded by empty lines: "" ok, "400", "close"
-	pipeline   string        // "" normal, "first-only" (drop the rest of a batch), "reverse"
-	chunked10  bool          // send chunked bodies to HTTP/1.0 clients too
-	largePath  string        // path answered with a large body of unknown length
-	largeBytes int
+	idle        time.Duration // close a connection idle this long (0: never)
+	maxReq      int           // end the connection after this many requests (0: never)
+	announce    bool          // ...saying Connection: close on the last response
+	closeEach   bool          // close after every response, without notice
+	ka10        bool          // honour HTTP/1.0 Connection: keep-alive
+	kaHeader    string        // Keep-Alive header sent with 1.0 keep-alive responses
+	crlf        string        // a request preceded by empty lines: "" ok, "400", "close"
+	pipeline    string        // "" normal, "first-only" (drop the rest of a batch), "reverse"
+	chunked10   bool          // send chunked bodies to HTTP/1.0 clients too
+	largePath   string        // path answered with a large body of unknown length
+	largeBytes  int
+	noEcho      bool   // bodies do not carry the request target
+	notFound200 bool   // the not-found path is answered 200 (its body still differs)
+	answer      string // when set: every request is answered 200 with this body, as nginx's `return 200 "…"`
+	http10      bool   // answer with an HTTP/1.0 status line, as python3 -m http.server does
 }
 
 func (f fake) start(t *testing.T) string { return startRaw(t, f.serve) }
@@ -205,6 +209,15 @@ func (f fake) respond(r *fakeReq, n int) (out []byte, closeConn bool) {
 	status, body := "200 OK", "ok "+r.target
 	if strings.HasPrefix(r.target, "/kaprobe-not-found") {
 		status, body = "404 Not Found", "no "+r.target
+		if f.notFound200 {
+			status = "200 OK"
+		}
+	}
+	if f.noEcho {
+		body = body[:2]
+	}
+	if f.answer != "" {
+		status, body = "200 OK", f.answer
 	}
 	is10 := r.proto == "HTTP/1.0"
 	var h strings.Builder
@@ -239,7 +252,11 @@ func (f fake) respond(r *fakeReq, n int) (out []byte, closeConn bool) {
 			framed, closeConn = "\r\n"+body, true
 		}
 	}
-	return []byte("HTTP/1.1 " + status + "\r\n" + h.String() + framed), closeConn
+	proto := "HTTP/1.1 "
+	if f.http10 {
+		proto = "HTTP/1.0 "
+	}
+	return []byte(proto + status + "\r\n" + h.String() + framed), closeConn
 }
 
 // readAll reads a whole request, then answers with resp (raw bytes), then

@@ -23,6 +23,7 @@ func probeFraming(proto, pathOf string) probeFunc {
 		if len(hdrs) > 0 {
 			row.Sent += " + Connection: Keep-Alive"
 		}
+		row.Sent += ", then a second request on the same connection unless the response closes it"
 		s, err := p.dial(ctx, &row)
 		if err != nil {
 			return row
@@ -46,18 +47,37 @@ func probeFraming(proto, pathOf string) probeFunc {
 		default:
 			code, what = CodeFramingNone, fmt.Sprintf("no body (status %d)", resp.StatusCode)
 		}
-		open := resp.Framing != FramingCloseDelimited && !resp.HasToken("Connection", "close")
-		if proto == "HTTP/1.0" {
-			open = open && resp.HasToken("Connection", "keep-alive")
+		// "Kept open" is observed, never inferred from a missing
+		// Connection: close: a server may answer HTTP/1.0 without saying so
+		// and close (python3 -m http.server does). Unless the response
+		// itself ends the connection, a second request must be answered.
+		level, keep := LevelOK, CodeClosedAfter
+		var extra []Code
+		switch closes, announced := closesAfter(resp); {
+		case announced:
+			what += ", connection closed after it (Connection: close)"
+		case closes: // close-delimited: said in what
+		default:
+			again := request("GET", withQuery(p.t.path, "framing-2"), proto, p.t.host, hdrs...)
+			_, err := s.roundTrip(ctx, "GET", again)
+			switch {
+			case err == nil:
+				keep = CodeKeptOpen
+				what += ", connection kept open (a second request was answered on it)"
+			case isClosed(err):
+				what += ", connection closed after it without Connection: close (a second request found it closed)"
+			default:
+				code2, phrase := classify(err)
+				level, keep, extra = LevelWarn, "", []Code{code2}
+				what += ", then a second request on the connection: " + phrase
+				row.Error = err.Error()
+			}
 		}
-		keep := CodeClosedAfter
-		if open {
-			keep = CodeKeptOpen
-			what += ", connection kept open"
-		} else if resp.Framing != FramingCloseDelimited {
-			what += ", connection closed after it"
+		codes := []Code{code}
+		if keep != "" {
+			codes = append(codes, keep)
 		}
-		row.set(LevelOK, what, code, keep)
+		row.set(level, what, append(codes, extra...)...)
 		if proto == "HTTP/1.0" {
 			checkHTTP10Framing(&row, resp)
 		}

@@ -37,7 +37,11 @@ func markerIndex(body []byte, n int) int {
 func probePipeline(n int) probeFunc {
 	return func(ctx context.Context, p *prober) Row {
 		row := Row{Sent: fmt.Sprintf("%d× GET HTTP/1.1 in one write (alternating %s?kaprobe=… and a 404 path)", n, p.t.path)}
-		s, err := p.dial(ctx, &row)
+		// The pipeline gets one -timeout; what is left of the probe's limit
+		// is for the reference requests that tell the order.
+		pctx, cancel := context.WithTimeout(ctx, p.o.Timeout)
+		defer cancel()
+		s, err := p.dial(pctx, &row)
 		if err != nil {
 			return row
 		}
@@ -46,14 +50,14 @@ func probePipeline(n int) probeFunc {
 		for i := 0; i < n; i++ {
 			buf = append(buf, request("GET", pipelinePath(p.t.path, n, i), "HTTP/1.1", p.t.host)...)
 		}
-		if err := s.send(ctx, buf); err != nil {
+		if err := s.send(pctx, buf); err != nil {
 			row.fail("write", err)
 			return row
 		}
 		var readErr error
 		announced := false
 		for i := 0; i < n; i++ {
-			resp, err := s.read(ctx, "GET")
+			resp, err := s.read(pctx, "GET")
 			if err != nil {
 				readErr = err
 				break
@@ -67,26 +71,32 @@ func probePipeline(n int) probeFunc {
 				break
 			}
 		}
+		s.close()
 		got := len(row.responses)
 		if got == 0 {
 			row.fail("pipeline", readErr)
 			return row
 		}
-		verified, bad := checkOrder(row.responses, n, p.baseline)
-		if bad >= 0 {
-			st := row.responses[bad].StatusCode
-			if st == 400 || st >= 500 {
-				row.set(LevelWarn, fmt.Sprintf("response %d of %d is a %d where the request alone succeeds: the pipeline broke there", bad+1, n, st),
-					CodePipelineRejected)
+		ord := checkOrder(row.responses, n, func() [2]*Response {
+			return [2]*Response{p.reference(ctx, pipelinePath(p.t.path, n, 0)), p.reference(ctx, pipelinePath(p.t.path, n, 1))}
+		})
+		if ord.bad >= 0 {
+			if ord.rejected {
+				row.set(LevelWarn, fmt.Sprintf("response %d of %d is a %d where the request alone gets %s: the pipeline broke there",
+					ord.bad+1, n, row.responses[ord.bad].StatusCode, ord.alone), CodePipelineRejected)
 			} else {
-				row.set(LevelWarn, fmt.Sprintf("response %d does not match request %d: answers out of order", bad+1, bad+1),
+				row.set(LevelWarn, fmt.Sprintf("response %d does not match request %d (%s): answers out of order", ord.bad+1, ord.bad+1, ord.how),
 					CodePipelineOutOfOrder)
 			}
 			return row
 		}
+		order := "in order"
+		if !ord.verified {
+			order = "order not checkable: " + ord.why
+		}
 		if got < n {
 			if announced {
-				row.set(LevelOK, fmt.Sprintf("answered %d of %d in order, then closed with notice (Connection: close)", got, n),
+				row.set(LevelOK, fmt.Sprintf("answered %d of %d (%s), then closed with notice (Connection: close)", got, n, order),
 					CodePipelineLimited, CodeCloseHeaderSent)
 				return row
 			}
@@ -94,47 +104,119 @@ func probePipeline(n int) probeFunc {
 			if errors.Is(readErr, errEndedEarly) {
 				code, phrase = CodeClosed, "a close-delimited response ended the connection"
 			}
-			row.set(LevelWarn, fmt.Sprintf("only %d of %d answered, then %s", got, n, phrase), CodePipelinePartial, code)
+			row.set(LevelWarn, fmt.Sprintf("only %d of %d answered (%s), then %s", got, n, order, phrase), CodePipelinePartial, code)
 			row.Error = readErr.Error()
 			return row
 		}
-		if verified {
-			row.set(LevelOK, fmt.Sprintf("all %d answered, in order", n), CodePipelineOK)
+		if ord.verified {
+			row.set(LevelOK, fmt.Sprintf("all %d answered, in order (%s)", n, ord.how), CodePipelineOK)
 		} else {
-			row.set(LevelOK, fmt.Sprintf("all %d answered (order not checkable: identical responses)", n), CodePipelineUnverified)
+			row.set(LevelOK, fmt.Sprintf("all %d answered (%s)", n, order), CodePipelineUnverified)
 		}
 		return row
 	}
 }
 
-// checkOrder reports whether the order could be verified, and the index of
-// the first response that does not fit its request (-1 if none). A response
-// fits when it echoes its own tag, or, without tags, when its status
-// follows the target / not-found alternation (when baseline, the target's
-// status on its own, is a success or redirect).
-func checkOrder(resps []*Response, n, baseline int) (verified bool, bad int) {
-	patterned := baseline >= 200 && baseline < 400
+// reference asks for path alone, on a connection of its own, and returns
+// the response, or nil when there is none.
+func (p *prober) reference(ctx context.Context, path string) *Response {
+	s, err := dial(ctx, p.t, p.o)
+	if err != nil {
+		return nil
+	}
+	defer s.close()
+	resp, err := s.roundTrip(ctx, "GET", request("GET", path, "HTTP/1.1", p.t.host, "Connection: close"))
+	if err != nil {
+		return nil
+	}
+	return resp
+}
+
+// orderCheck is what the responses of a pipeline tell about its order.
+type orderCheck struct {
+	verified bool   // the order could be checked (and, with bad < 0, holds)
+	how      string // the signal that told it
+	why      string // when not verified: why not
+	bad      int    // the first response that does not fit its request; -1 if none
+	rejected bool   // ...because it is a 400 or 5xx where the request alone is not
+	alone    string // ...the status the request alone gets
+}
+
+// checkOrder checks that each response fits its request. The exact signal
+// is a response that echoes its request's tag. Without it, the two kinds of
+// request (the target, the not-found path) must be told apart by their
+// answers: refs (called at most once) asks each kind alone, and a response
+// fits when it looks like its own kind's answer. What looks alike is
+// compared at the coarsest level that differs between the kinds: the
+// status; else the body (length and bytes). When the two kinds get the same
+// answer — a server that answers 200 "hello" on every path — the order
+// cannot be told, and the probe says so instead of accusing the server.
+func checkOrder(resps []*Response, n int, refs func() [2]*Response) orderCheck {
+	res := orderCheck{bad: -1}
+	unmarked := false
 	for i, resp := range resps {
-		if j := markerIndex(resp.Body, n); j >= 0 {
-			verified = true
-			if j != i {
-				return true, i
-			}
+		j := markerIndex(resp.Body, n)
+		if j < 0 {
+			unmarked = true
 			continue
 		}
-		if !patterned {
-			continue
-		}
-		verified = true
-		want := resp.StatusCode == baseline
-		if i%2 == 1 {
-			want = resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != 400
-		}
-		if !want {
-			return true, i
+		res.verified, res.how = true, "the responses echo their request"
+		if j != i {
+			res.bad = i
+			res.how = fmt.Sprintf("it echoes request %d", j+1)
+			return res
 		}
 	}
-	return verified, -1
+	if !unmarked {
+		return res
+	}
+	ref := refs()
+	var same func(a, b *Response) bool
+	switch {
+	case ref[0] == nil || ref[1] == nil:
+		res.why = "the requests alone got no answer to compare with"
+	case ref[0].StatusCode != ref[1].StatusCode:
+		same = func(a, b *Response) bool { return a.StatusCode == b.StatusCode }
+		res.how = fmt.Sprintf("statuses: %d for the target, %d for the 404 path", ref[0].StatusCode, ref[1].StatusCode)
+	case !sameBody(ref[0], ref[1]):
+		same = func(a, b *Response) bool { return a.StatusCode == b.StatusCode && sameBody(a, b) }
+		res.how = "bodies: the target and the 404 path get different ones"
+	default:
+		res.why = fmt.Sprintf("the target and the 404 path get the same answer (%d, %d-byte body)", ref[0].StatusCode, ref[0].BodyLen)
+	}
+	for i, resp := range resps {
+		if markerIndex(resp.Body, n) >= 0 {
+			continue
+		}
+		own := ref[i%2]
+		if st := resp.StatusCode; (st == 400 || st >= 500) && own != nil && own.StatusCode != st {
+			res.bad, res.rejected, res.alone = i, true, fmt.Sprint(own.StatusCode)
+			return res
+		}
+		if same == nil {
+			continue
+		}
+		switch {
+		case same(resp, own):
+			res.verified = true
+		case same(resp, ref[1-i%2]):
+			res.verified, res.bad = true, i
+			res.how = fmt.Sprintf("it is the answer %s gets alone; %s", [2]string{"the target", "the 404 path"}[1-i%2], res.how)
+			return res
+		default:
+			// Neither kind's answer: the server answers a request
+			// differently each time. Nothing to tell from it.
+		}
+	}
+	if !res.verified && res.why == "" {
+		res.why = "no response looks like one kind's answer alone"
+	}
+	return res
+}
+
+// sameBody reports whether a and b have the same body, as far as it was kept.
+func sameBody(a, b *Response) bool {
+	return a.BodyLen == b.BodyLen && bytes.Equal(a.Body, b.Body)
 }
 
 func probePostCRLF(ctx context.Context, p *prober) Row {

@@ -66,10 +66,10 @@ const (
 const (
 	CodePipelineOK         Code = "pipeline-ok"           // all answered, in order (order checked)
 	CodePipelineUnverified Code = "pipeline-unverified"   // all answered; order could not be checked
-	CodePipelineOutOfOrder Code = "pipeline-out-of-order" // answers do not match the requests' order
+	CodePipelineOutOfOrder Code = "pipeline-out-of-order" // a response is another request's: it echoes it, or is what it gets alone
 	CodePipelinePartial    Code = "pipeline-partial"      // only the first Count requests were answered
 	CodePipelineRejected   Code = "pipeline-rejected"     // answered with 4xx/5xx where the single request succeeds
-	CodePipelineLimited    Code = "pipeline-limited"      // answered in order until a response said Connection: close
+	CodePipelineLimited    Code = "pipeline-limited"      // answered until a response said Connection: close (the verdict says whether in order)
 )
 
 // Verdict codes of the POST + CRLF probe.
@@ -86,7 +86,7 @@ const (
 	CodeFramingChunked        Code = "framing-chunked"
 	CodeFramingCloseDelimited Code = "framing-close-delimited"
 	CodeFramingNone           Code = "framing-none"
-	CodeKeptOpen              Code = "kept-open"    // the connection stayed usable after the response
+	CodeKeptOpen              Code = "kept-open"    // a second request was answered on the connection
 	CodeClosedAfter           Code = "closed-after" // the connection was closed after the response
 )
 

@@ -38,14 +38,17 @@ func perProbe(o Options) time.Duration { return o.Timeout }
 
 func withCloseWait(o Options) time.Duration { return o.Timeout + o.CloseWait }
 
+// twoRounds: a -timeout for the probe, another for the requests that check it.
+func twoRounds(o Options) time.Duration { return 2 * o.Timeout }
+
 var probes = []probeDef{
 	{id: "http11-persist", run: probeHTTP11Persist, limit: perProbe},
 	{id: "http10-close", run: probeHTTP10Close, limit: withCloseWait},
 	{id: "http10-keepalive", run: probeHTTP10KeepAlive, limit: withCloseWait},
 	{id: "idle-timeout", run: probeIdleTimeout, limit: func(o Options) time.Duration { return o.MaxIdle + o.Timeout + time.Second }},
 	{id: "max-requests", run: probeMaxRequests, limit: func(o Options) time.Duration { return 3 * o.Timeout }},
-	{id: "pipeline-2", run: probePipeline(2), limit: perProbe},
-	{id: "pipeline-10", run: probePipeline(10), limit: perProbe},
+	{id: "pipeline-2", run: probePipeline(2), limit: twoRounds},
+	{id: "pipeline-10", run: probePipeline(10), limit: twoRounds},
 	{id: "post-crlf", run: probePostCRLF, limit: perProbe},
 	{id: "framing-http11", run: probeFraming("HTTP/1.1", ""), limit: perProbe},
 	{id: "framing-http10", run: probeFraming("HTTP/1.0", ""), limit: perProbe},

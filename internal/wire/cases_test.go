@@ -47,8 +47,16 @@ var validCases = []validCase{
 		Method: "GET", Path: "/old", Minor: 0, CL: -1}},
 	{name: "HTTP/1.9 is 1.1", raw: "GET / HTTP/1.9\r\n" + host + "\r\n", want: result{
 		Method: "GET", Path: "/", Minor: 1, Host: "a", Fields: []string{"Host: a"}, CL: -1}},
-	{name: "empty Host", raw: "GET / HTTP/1.1\r\nHost:\r\n\r\n", want: result{
+	// An empty Host is only for a target without an authority of its own to
+	// check against; absolute-form carries its host (RFC 9112 §3.2.2).
+	{name: "empty Host, absolute-form", raw: "GET http://h/ HTTP/1.1\r\nHost:\r\n\r\n", want: result{
 		Method: "GET", Path: "/", Minor: 1, Fields: []string{"Host: "}, CL: -1}},
+	{name: "empty Host, asterisk-form", raw: "OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n", want: result{
+		Method: "OPTIONS", Path: "*", Minor: 1, Fields: []string{"Host: "}, CL: -1}},
+	{name: "Host reg-name with sub-delims, escape, empty port", raw: "GET / HTTP/1.1\r\nHost: a-b_c.~!$&'()*+,;=%41:\r\n\r\n", want: result{
+		Method: "GET", Path: "/", Minor: 1, Host: "a-b_c.~!$&'()*+,;=%41:", Fields: []string{"Host: a-b_c.~!$&'()*+,;=%41:"}, CL: -1}},
+	{name: "Host IPv4 and port", raw: "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n", want: result{
+		Method: "GET", Path: "/", Minor: 1, Host: "127.0.0.1:8080", Fields: []string{"Host: 127.0.0.1:8080"}, CL: -1}},
 	{name: "Host with port and IPv6", raw: "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", want: result{
 		Method: "GET", Path: "/", Minor: 1, Host: "[::1]:8080", Fields: []string{"Host: [::1]:8080"}, CL: -1}},
 	{name: "query", raw: "GET /a/b?x=1&y=%zz HTTP/1.1\r\n" + host + "\r\n", want: result{
@@ -72,8 +80,8 @@ var validCases = []validCase{
 	{name: "authority-form", raw: "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", want: result{
 		Method: "CONNECT", Target: "example.com:443", Path: "example.com:443", Minor: 1, Host: "example.com:443",
 		Fields: []string{"Host: example.com:443"}, CL: -1}},
-	{name: "extension method", raw: "M-SEARCH * HTTP/1.1\r\n" + host + "\r\n", want: result{
-		Method: "M-SEARCH", Path: "*", Minor: 1, Host: "a", Fields: []string{"Host: a"}, CL: -1}},
+	{name: "extension method", raw: "M-SEARCH /d HTTP/1.1\r\n" + host + "\r\n", want: result{
+		Method: "M-SEARCH", Path: "/d", Minor: 1, Host: "a", Fields: []string{"Host: a"}, CL: -1}},
 	{name: "OWS trimmed, empty value, obs-text", raw: "GET / HTTP/1.1\r\nHost: \t a \t\r\nX-Empty:\r\nX-Sp:   \r\nX-Utf8: caf\xc3\xa9\r\n\r\n", want: result{
 		Method: "GET", Path: "/", Minor: 1, Host: "a",
 		Fields: []string{"Host: a", "X-Empty: ", "X-Sp: ", "X-Utf8: caf\xc3\xa9"}, CL: -1}},
@@ -128,7 +136,7 @@ var validCases = []validCase{
 		"3\r\nabc\r\n0\r\nT: v\n\n", want: result{
 		Method: "POST", Path: "/", Minor: 1, Host: "a", Fields: []string{"Host: a", "Transfer-Encoding: chunked"},
 		CL: 3, Chunked: true, Body: "abc", Trailers: []string{"T: v"}}},
-	{name: "chunk size with BWS", raw: chunkedHead + "3 \t\r\nabc\r\n0 ;a\r\n\r\n", want: result{
+	{name: "chunk size with BWS before an extension", raw: chunkedHead + "3 \t;x\r\nabc\r\n0 ;a\r\n\r\n", want: result{
 		Method: "POST", Path: "/", Minor: 1, Host: "a", Fields: []string{"Host: a", "Transfer-Encoding: chunked"},
 		CL: 3, Chunked: true, Body: "abc"}},
 	{name: "chunked then next request", raw: chunkedHead +
@@ -172,6 +180,19 @@ var badCases = []badCase{
 	{name: "CTL in target", raw: "GET /a\x01b HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
 	{name: "DEL in target", raw: "GET /a\x7f HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
 	{name: "tab in target", raw: "GET /a\tb HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
+	// The request-target is ASCII (RFC 9112 §3.2, RFC 3986 §2): other bytes
+	// travel percent-encoded.
+	{name: "UTF-8 in target", raw: "GET /caf\xc3\xa9 HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
+	{name: "overlong UTF-8 in target", raw: "GET /\xc0\xaf HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
+	{name: "byte 0x80 in query", raw: "GET /a?q=\x80 HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
+	{name: "byte 0xff in absolute-form", raw: "GET http://h/\xff HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
+	// asterisk-form is for a server-wide OPTIONS only (RFC 9112 §3.2.4).
+	{name: "asterisk-form with GET", raw: "GET * HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
+	{name: "asterisk-form with extension method", raw: "M-SEARCH * HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
+	{name: "asterisk-form with lower-case options", raw: "options * HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
+	{name: "absolute-form with empty host", raw: "GET http:///p HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
+	{name: "absolute-form with userinfo", raw: "GET http://u@h/p HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
+	{name: "absolute-form with empty host and port", raw: "GET http://:80/p HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
 	{name: "authority-form without CONNECT", raw: "GET example.com:80 HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
 	{name: "authority-form with slash", raw: "GET a/b HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
 	{name: "scheme without authority", raw: "GET http:// HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
@@ -225,6 +246,26 @@ var badCases = []badCase{
 	{name: "two Hosts on 1.0", raw: "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", status: 400, err: ErrManyHosts},
 	{name: "Host with space", raw: "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", status: 400, err: ErrHost},
 	{name: "Host with slash", raw: "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", status: 400, err: ErrHost},
+	// An http URI with an empty host is invalid (RFC 9110 §4.2.1), and so
+	// is the origin-form request's Host (RFC 9112 §3.2: 400).
+	{name: "empty Host", raw: "GET / HTTP/1.1\r\nHost:\r\n\r\n", status: 400, err: ErrHost},
+	{name: "blank Host", raw: "GET / HTTP/1.1\r\nHost: \t \r\n\r\n", status: 400, err: ErrHost},
+	{name: "empty Host on HTTP/1.0", raw: "GET / HTTP/1.0\r\nHost:\r\n\r\n", status: 400, err: ErrHost},
+	{name: "Host with port only", raw: "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", status: 400, err: ErrHost},
+	// Host is uri-host [":" port]: no userinfo (RFC 9110 §4.2.4, §7.2).
+	{name: "Host with userinfo", raw: "GET / HTTP/1.1\r\nHost: user@host\r\n\r\n", status: 400, err: ErrHost},
+	{name: "Host with user and password", raw: "GET / HTTP/1.1\r\nHost: u:p@host:80\r\n\r\n", status: 400, err: ErrHost},
+	{name: "Host with empty userinfo", raw: "GET http://h/ HTTP/1.1\r\nHost: @h\r\n\r\n", status: 400, err: ErrHost},
+	{name: "Host with query", raw: "GET / HTTP/1.1\r\nHost: a?b\r\n\r\n", status: 400, err: ErrHost},
+	{name: "Host with fragment", raw: "GET / HTTP/1.1\r\nHost: a#b\r\n\r\n", status: 400, err: ErrHost},
+	{name: "Host with backslash", raw: "GET / HTTP/1.1\r\nHost: a\\b\r\n\r\n", status: 400, err: ErrHost},
+	{name: "Host with UTF-8", raw: "GET / HTTP/1.1\r\nHost: caf\xc3\xa9\r\n\r\n", status: 400, err: ErrHost},
+	{name: "Host with bad escape", raw: "GET / HTTP/1.1\r\nHost: a%4\r\n\r\n", status: 400, err: ErrHost},
+	{name: "Host with two ports", raw: "GET / HTTP/1.1\r\nHost: a:1:2\r\n\r\n", status: 400, err: ErrHost},
+	{name: "Host with non-digit port", raw: "GET / HTTP/1.1\r\nHost: a:8o\r\n\r\n", status: 400, err: ErrHost},
+	{name: "Host IPv6 unclosed", raw: "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", status: 400, err: ErrHost},
+	{name: "Host IPv6 empty", raw: "GET / HTTP/1.1\r\nHost: []\r\n\r\n", status: 400, err: ErrHost},
+	{name: "Host IPv6 junk after", raw: "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", status: 400, err: ErrHost},
 
 	// 400 Content-Length
 	{name: "CL negative", raw: "POST / HTTP/1.1\r\n" + host + "Content-Length: -1\r\n\r\n", status: 400, err: ErrContentLength},
@@ -299,7 +340,18 @@ var badCases = []badCase{
 	{name: "chunk ext CTL in quote", raw: chunkedHead + "5;a=\"\x01\"\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt},
 	{name: "chunk ext junk after quote", raw: chunkedHead + "5;a=\"b\"c\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt},
 	{name: "chunk ext two names", raw: chunkedHead + "5;a b\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt},
-	{name: "chunk junk after size", raw: chunkedHead + "5 x\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt},
+	// chunk-size is hex digits only: whitespace may follow it only before
+	// the ';' of an extension (RFC 9112 §7.1.1), refused as soon as another
+	// byte comes.
+	{name: "chunk junk after size and space", raw: chunkedHead + "5 x\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkSize, failAt: 59},
+	{name: "chunk size then space", raw: chunkedHead + "5 \r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkSize, failAt: 59},
+	{name: "chunk size then tab", raw: chunkedHead + "5\t\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkSize, failAt: 59},
+	{name: "last chunk size then spaces", raw: chunkedHead + "0  \r\n\r\n", status: 400, err: ErrChunkSize, failAt: 60},
+	{name: "chunk size then space, bare LF", raw: chunkedHead + "5 \nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkSize, failAt: 59},
+	{name: "chunk size then whitespace past the line limit", raw: chunkedHead + "5" + strings.Repeat(" ", 5000) + ";a\r\n", status: 400, err: ErrChunkExt, failAt: 56 + maxChunkLine},
+	{name: "chunk ext then trailing space", raw: chunkedHead + "5;a=b \r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt},
+	{name: "chunk ext name then trailing tab", raw: chunkedHead + "5;a\t\r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt},
+	{name: "chunk ext quoted then trailing space", raw: chunkedHead + "5;a=\"b\" \r\nhello\r\n0\r\n\r\n", status: 400, err: ErrChunkExt},
 	{name: "chunk ext line too long", raw: chunkedHead + "5;a=" + strings.Repeat("b", 5000), status: 400, err: ErrChunkExt, failAt: 56 + maxChunkLine},
 	{name: "chunk data too long", raw: chunkedHead + "5\r\nhello!\r\n0\r\n\r\n", status: 400, err: ErrChunkData, failAt: 65},
 	{name: "chunk data then CR junk", raw: chunkedHead + "5\r\nhello\rX0\r\n\r\n", status: 400, err: ErrChunkData, failAt: 66},

@@ -5,6 +5,10 @@ var (
 	tokenTable [256]bool // tchar
 	valueTable [256]bool // field-vchar, SP, HTAB (obs-text allowed)
 	hexValue   [256]int8 // -1 for non-hex
+
+	// regNameTable: the bytes of a reg-name besides pct-encoded (RFC 3986
+	// §3.2.2): unreserved and sub-delims.
+	regNameTable [256]bool
 )
 
 func init() {
@@ -25,6 +29,16 @@ func init() {
 		valueTable[c] = true
 	}
 	valueTable[' '], valueTable['\t'] = true, true
+	for c := '0'; c <= '9'; c++ {
+		regNameTable[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		regNameTable[c] = true
+		regNameTable[c-'a'+'A'] = true
+	}
+	for _, c := range "-._~!$&'()*+,;=" {
+		regNameTable[c] = true
+	}
 	for i := range hexValue {
 		hexValue[i] = -1
 	}

@@ -68,6 +68,24 @@ func chunkHeader(buf []byte, p int) (size int64, data int, err error) {
 	if c := buf[i]; i == p || c != ';' && c != '\r' && !isOWS(c) {
 		return 0, 0, ErrChunkSize // no digits, junk after them, or a bare LF
 	}
+	// chunk-size is hex digits only: whitespace may follow it only as the
+	// BWS before an extension's ';' (RFC 9112 §7.1.1). "5 \r\n" is refused,
+	// as soon as the byte after the whitespace shows it: parsers that
+	// disagree on a chunk line are a request smuggling vector. The run of
+	// whitespace is bounded by the line limit, as the line is.
+	j := i
+	for j < len(buf) && isOWS(buf[j]) && j-p < maxChunkLine {
+		j++
+	}
+	if j-p >= maxChunkLine {
+		return 0, 0, ErrChunkExt
+	}
+	if j == len(buf) {
+		return 0, 0, ErrNeedMore
+	}
+	if j > i && buf[j] != ';' {
+		return 0, 0, ErrChunkSize
+	}
 	nl := bytes.IndexByte(buf[i:min(len(buf), p+maxChunkLine)], '\n')
 	if nl < 0 {
 		if len(buf)-p >= maxChunkLine {
@@ -85,7 +103,8 @@ func chunkHeader(buf []byte, p int) (size int64, data int, err error) {
 	return size, end + 1, nil
 }
 
-// checkChunkExt validates *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ).
+// checkChunkExt validates *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ):
+// whitespace after the last extension is refused.
 // Extensions are accepted and ignored; malformed ones are refused because
 // lenient parsers that disagree on them are a smuggling vector.
 func checkChunkExt(b []byte) error {
@@ -96,8 +115,14 @@ func checkChunkExt(b []byte) error {
 		}
 	}
 	for {
+		// Whitespace is allowed before a ';' (and around '='), not at the
+		// end of the line.
+		ws := i
 		skipBWS()
 		if i == len(b) {
+			if i > ws {
+				return ErrChunkExt
+			}
 			return nil
 		}
 		if b[i] != ';' {
@@ -115,8 +140,10 @@ func checkChunkExt(b []byte) error {
 		if i == n {
 			return ErrChunkExt
 		}
+		ws = i
 		skipBWS()
 		if i == len(b) || b[i] != '=' {
+			i = ws // the loop's start checks the whitespace
 			continue
 		}
 		i++

@@ -130,8 +130,10 @@ func parseTargetAndVersion(buf []byte, i, end int, r *Request) error {
 		return ErrRequestLine
 	}
 	tEnd := i + sp
+	// The target is ASCII (RFC 9112 §3.2, RFC 3986 §2): any other byte,
+	// UTF-8 or not, travels percent-encoded.
 	for j := i; j < tEnd; j++ {
-		if c := line[j]; c <= ' ' || c == 0x7f {
+		if c := line[j]; c <= ' ' || c >= 0x7f {
 			if c == '\r' {
 				return ErrBareCR
 			}
@@ -170,11 +172,25 @@ func splitTarget(buf []byte, r *Request) error {
 	switch {
 	case t[0] == '/':
 	case len(t) == 1 && t[0] == '*':
+		// asterisk-form is for a server-wide OPTIONS only (RFC 9112 §3.2.4).
+		if string(r.Method.Of(buf)) != "OPTIONS" {
+			return ErrTarget
+		}
 		r.Path = r.Target
 		return nil
 	case hasSchemePrefix(t):
 		p = bytes.Index(t, []byte("://")) + 3
 		slash := bytes.IndexAny(t[p:], "/?")
+		// The authority is host[:port], as in Host: an http(s) URI with an
+		// empty host is invalid (RFC 9110 §4.2.1), and userinfo is an error
+		// in a target URI (RFC 9110 §4.2.4).
+		auth := t[p:]
+		if slash >= 0 {
+			auth = t[p : p+slash]
+		}
+		if len(auth) == 0 || !validHost(auth) {
+			return ErrTarget
+		}
 		if slash < 0 {
 			r.Path = Span{int32(off + len(t)), int32(off + len(t))}
 			return nil
@@ -320,10 +336,12 @@ func (r *Request) interpret(buf []byte, f Field, te *teState) error {
 		if EqualFold(name, "host") {
 			r.hostSeen++
 			r.Host = f.Value
-			for _, c := range value {
-				if c <= ' ' || c == '/' || c == '\\' || c == 0x7f {
-					return ErrHost
-				}
+			// An empty Host is what a client sends for a target URI without
+			// an authority; an origin-form request's URI is http://<Host>/…,
+			// and an http URI with an empty host is invalid (RFC 9110 §4.2.1).
+			// RFC 9112 §3.2: 400 for an invalid Host.
+			if len(value) == 0 && buf[r.Target.Off] == '/' || len(value) > 0 && !validHost(value) {
+				return ErrHost
 			}
 		}
 	case 6:
@@ -413,6 +431,52 @@ func finishHead(buf []byte, r *Request, te *teState, lim *Limits) error {
 		return ErrBodyTooLarge
 	}
 	return nil
+}
+
+// validHost reports whether v is uri-host [ ":" port ] with a non-empty host
+// (RFC 9110 §7.2, RFC 3986 §3.2.2): an IP-literal in brackets or a reg-name,
+// then an optional port of digits. Userinfo ("user@"), a path, a query and
+// bytes outside ASCII are refused.
+func validHost(v []byte) bool {
+	i := 0
+	if v[0] == '[' {
+		end := bytes.IndexByte(v, ']')
+		if end < 2 {
+			return false
+		}
+		for _, c := range v[1:end] {
+			if !regNameTable[c] && c != ':' {
+				return false
+			}
+		}
+		i = end + 1
+	} else {
+		for i < len(v) && v[i] != ':' {
+			switch {
+			case regNameTable[v[i]]:
+				i++
+			case v[i] == '%' && i+2 < len(v) && hexValue[v[i+1]] >= 0 && hexValue[v[i+2]] >= 0:
+				i += 3
+			default:
+				return false
+			}
+		}
+		if i == 0 {
+			return false // no host, only a port
+		}
+	}
+	if i == len(v) {
+		return true
+	}
+	if v[i] != ':' {
+		return false
+	}
+	for _, c := range v[i+1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // parseDecimal parses 1*DIGIT into a non-negative int64 (at most 18 digits).

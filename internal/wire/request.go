@@ -67,5 +67,6 @@ type Limits struct {
 	MaxBody        int64 // 413 beyond
 }
 
-// DefaultLimits are the DESIGN.md defaults.
+// DefaultLimits are the server's defaults (kahttp.Config's
+// MaxRequestLineBytes, MaxHeaderBytes and MaxBodyBytes), plus MaxFields.
 var DefaultLimits = Limits{MaxRequestLine: 8 << 10, MaxHeaderBytes: 16 << 10, MaxFields: 128, MaxBody: 4 << 20}
