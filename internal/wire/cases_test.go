@@ -184,7 +184,12 @@ var badCases = []badCase{
 	// travel percent-encoded.
 	{name: "UTF-8 in target", raw: "GET /caf\xc3\xa9 HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
 	{name: "overlong UTF-8 in target", raw: "GET /\xc0\xaf HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
-	{name: "byte 0x80 in query", raw: "GET /a?q=\x80 HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
+	{name: "byte 0x80 in query", raw: "GET /a?q=\x80 HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget, failAt: 10},
+	{name: "binary noise in the target", raw: "K SJ\xee\x86#;\r\"\xd6D HTTP/1.1\r\n", status: 400, err: ErrTarget, failAt: 5},
+	{name: "control byte in the target", raw: "GET /a\x01b HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget, failAt: 7},
+	{name: "not a version after the target", raw: "GET / XTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrVersion, failAt: 7},
+	{name: "bare CR after the target", raw: "GET /\r HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrBareCR, failAt: 7},
+	{name: "no line end after the version", raw: "GET / HTTP/1.1 x\r\n" + host + "\r\n", status: 400, err: ErrVersion, failAt: 15},
 	{name: "byte 0xff in absolute-form", raw: "GET http://h/\xff HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},
 	// asterisk-form is for a server-wide OPTIONS only (RFC 9112 §3.2.4).
 	{name: "asterisk-form with GET", raw: "GET * HTTP/1.1\r\n" + host + "\r\n", status: 400, err: ErrTarget},

@@ -101,8 +101,16 @@ func parseHead(buf []byte, r *Request, lim *Limits) error {
 	r.Method = Span{int32(start), int32(i)}
 
 	// A line of maxLine bytes plus CR LF ends by index start+maxLine+1.
+	// The bytes after the method are checked as they arrive too (scanLine),
+	// within the line's limit and before it: the same input fails the same
+	// way whole or byte by byte, and noise without a newline is refused at
+	// once instead of after HeaderTimeout.
+	window := start + maxLine + 1 // a line's content ends before start+maxLine
 	nl := bytes.IndexByte(buf[i:min(len(buf), start+maxLine+2)], '\n')
 	if nl < 0 {
+		if err := scanLine(buf[i+1:min(len(buf), window)], false); err != nil {
+			return err
+		}
 		if n := len(buf) - start; n > maxLine+1 || n == maxLine+1 && buf[len(buf)-1] != '\r' {
 			return ErrURITooLong
 		}
@@ -114,12 +122,62 @@ func parseHead(buf []byte, r *Request, lim *Limits) error {
 		lineEnd--
 	}
 	if lineEnd-start > maxLine {
+		if err := scanLine(buf[i+1:window], false); err != nil {
+			return err
+		}
 		return ErrURITooLong
+	}
+	if err := scanLine(buf[i+1:lineEnd], true); err != nil {
+		return err
 	}
 	if err := parseTargetAndVersion(buf, i+1, lineEnd, r); err != nil {
 		return err
 	}
 	return parseFields(buf, eol+1, r, lim)
+}
+
+// scanLine checks, left to right, the part of a request line after the
+// method's SP: p is what has arrived of it (complete: all of it, its line
+// end cut). The first byte that can never be valid there decides the
+// error: a control or non-ASCII byte in the target (RFC 9112 §3.2), a CR
+// not ending the line, anything but "HTTP/d.d" after the target. What it
+// accepts, parseTargetAndVersion checks in full once the line is complete.
+func scanLine(p []byte, complete bool) error {
+	const version = "HTTP/1.1" // digits are checked by shape only here
+	sp := -1
+	for j, c := range p {
+		if c == '\r' {
+			if j == len(p)-1 && !complete {
+				return nil // perhaps the CR of the line end
+			}
+			return ErrBareCR
+		}
+		if sp < 0 {
+			switch {
+			case c == ' ' && j == 0:
+				return ErrRequestLine // empty target
+			case c == ' ':
+				sp = j
+			case c < ' ' || c >= 0x7f:
+				return ErrTarget
+			}
+			continue
+		}
+		switch k := j - sp - 1; {
+		case k >= len(version):
+			return ErrVersion
+		case k == 5 || k == 7:
+			if c < '0' || c > '9' {
+				return ErrVersion
+			}
+		case c != version[k]:
+			return ErrVersion
+		}
+	}
+	if complete && sp < 0 {
+		return ErrRequestLine // no version
+	}
+	return nil
 }
 
 // parseTargetAndVersion parses "SP request-target SP HTTP-version" in buf[i:end].
