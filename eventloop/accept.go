@@ -136,11 +136,11 @@ func temporary(err error) bool {
 	if errors.As(err, &errno) {
 		switch errno {
 		case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
-			syscall.EPROTO, syscall.ENOPROTOOPT, syscall.ENETDOWN, syscall.ENETUNREACH,
+			syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EPROTO, syscall.ENOPROTOOPT, syscall.ENETDOWN, syscall.ENETUNREACH,
 			syscall.EHOSTDOWN, syscall.EHOSTUNREACH, syscall.EPERM:
 			return true
 		}
-		return errno.Temporary() // EINTR, EAGAIN, ECONNRESET, ECONNABORTED, ETIMEDOUT
+		return errno.Temporary() // EINTR, EAGAIN, ETIMEDOUT
 	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
