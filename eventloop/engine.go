@@ -1,7 +1,9 @@
 // Package eventloop runs connections on gnet/v2 event loops and knows nothing
 // of HTTP: it hands the bytes buffered on a connection to a Handler, writes
 // what the Handler produced in one go, keeps each connection's timer, and
-// closes a connection only once its output has left.
+// closes a connection only once its output has left. It accepts connections
+// itself and hands them to the loops, so that running out of file
+// descriptors pauses accepting instead of stopping the server (accept.go).
 package eventloop
 
 import (
