@@ -274,6 +274,9 @@ func TestIntegrationShutdownIdle(t *testing.T) {
 		c10 := dial(t, addr)
 		require.Equal(t, "keep-alive", c10.roundTrip("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").header(t, "Connection"))
 		fresh := dial(t, addr) // connected, nothing sent yet
+		// Accepted, not merely queued: a connection still in the backlog when
+		// the listener closes is reset by the kernel, not drained.
+		require.Eventually(t, func() bool { return srv.Stats().ConnsOpen == 3 }, 3*time.Second, time.Millisecond)
 
 		done := make(chan error, 1)
 		go func() {

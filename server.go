@@ -118,8 +118,10 @@ type Server struct {
 
 	mu       sync.Mutex
 	eng      *eventloop.Engine
+	ln       net.Listener  // tests only: served instead of listening on Start's addr
 	sweep    time.Duration // how often deadlines are checked, and how stale the coarse clock may be
-	draining atomic.Bool
+	closing  atomic.Bool   // Shutdown was called
+	draining atomic.Bool   // set by Shutdown once the listener is closed: connections close after their current request
 	stats    counters
 	inflight sync.WaitGroup // pooled handlers running
 }
@@ -167,6 +169,7 @@ func (s *Server) Start(addr string) error {
 		Sweep:     s.sweep,
 		OnTick:    clockTick,
 		Logger:    s.cfg.Logger,
+		Listener:  s.ln,
 	})
 	if err != nil {
 		return err
@@ -178,13 +181,15 @@ func (s *Server) Start(addr string) error {
 }
 
 // ListenAndServe is Start, then waits until the server stops. After
-// Shutdown it returns ErrServerClosed.
+// Shutdown it returns ErrServerClosed; if the server stops on its own (its
+// listener failed for good), it returns why, so that a process does not
+// live on serving nothing.
 func (s *Server) ListenAndServe(addr string) error {
 	if err := s.Start(addr); err != nil {
 		return err
 	}
 	<-s.eng.Done()
-	if s.draining.Load() {
+	if s.closing.Load() {
 		return ErrServerClosed
 	}
 	return s.eng.Err()
@@ -200,18 +205,22 @@ func (s *Server) Addr() net.Addr {
 	return s.eng.Addr()
 }
 
-// Shutdown drains the server: new connections are refused, idle ones
-// closed, requests in progress finished with Connection: close on their
-// response, pooled handlers waited for. It returns when every connection is
+// Shutdown drains the server: the listener closes first, so new
+// connections are refused (a client can retry elsewhere) rather than
+// accepted and dropped; then idle connections are closed, requests in
+// progress finished with Connection: close on their response, and pooled
+// handlers waited for. It returns when every connection is
 // gone, or when ctx ends: then the contexts of the requests still running
 // are cancelled and the remaining connections closed, and ctx's error is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	eng := s.eng
 	s.mu.Unlock()
-	if eng == nil || s.draining.Swap(true) {
+	if eng == nil || s.closing.Swap(true) {
 		return nil
 	}
+	eng.StopAccepting() // before draining: a connection opened from here on would be refused by Open
+	s.draining.Store(true)
 	eng.Each(func(c *eventloop.Conn) { c.Wake() }) // idle ones close; busy ones close after their response
 	var err error
 	poll := time.NewTicker(10 * time.Millisecond)
@@ -250,13 +259,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Stats returns a snapshot of the server's counters.
 func (s *Server) Stats() Stats {
-	var open int64
 	s.mu.Lock()
-	if s.eng != nil {
-		open = s.eng.Open()
-	}
+	eng := s.eng
 	s.mu.Unlock()
-	return s.stats.snapshot(open)
+	st := s.stats.snapshot()
+	if eng != nil {
+		st.ConnsOpen = eng.Open()
+		st.AcceptErrors = eng.AcceptErrors()
+		st.ConnsDropped = eng.Dropped()
+	}
+	return st
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

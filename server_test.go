@@ -64,3 +64,40 @@ func TestStatsCountRequestsPerConnection(t *testing.T) {
 	assert.Equal(t, int64(1), st.ConnsAccepted)
 	assert.Equal(t, int64(1), st.RequestsPerConn["<=2"])
 }
+
+// A server whose listener fails for good (closed underneath it here) stops,
+// and ListenAndServe returns why instead of leaving a process that serves
+// nothing.
+func TestListenAndServeReturnsWhenTheListenerFails(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := NewServer(pathHandler, Config{Loops: 1, Logger: discardLogger()})
+	srv.ln = ln
+	served := make(chan error, 1)
+	go func() { served <- srv.ListenAndServe("") }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+
+	c, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	_, _ = io.WriteString(c, "GET /up HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+
+	require.NoError(t, ln.Close())
+	select {
+	case err := <-served:
+		assert.ErrorIs(t, err, net.ErrClosed)
+		assert.NotErrorIs(t, err, ErrServerClosed)
+	case <-time.After(5 * time.Second):
+		t.Fatal("ListenAndServe did not return")
+	}
+	_, err = c.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, io.EOF, "the stopped server closed its connections")
+}

@@ -51,8 +51,15 @@ var perConnBuckets = [...]int64{1, 2, 10, 100, 1000}
 type Stats struct {
 	ConnsOpen     int64 // connections open now
 	ConnsAccepted int64 // connections accepted since start
-	Requests      int64 // requests answered (including refused ones)
-	Rejected503   int64 // requests refused because the worker pool was full
+	// AcceptErrors counts failed accepts, e.g. out of file descriptors
+	// (EMFILE): each pauses accepting for a backoff of 5 ms doubling to 1 s,
+	// while the open connections are served as usual.
+	AcceptErrors int64
+	// ConnsDropped counts connections accepted and then closed unserved
+	// because no descriptor was left to hand them to an event loop.
+	ConnsDropped int64
+	Requests     int64 // requests answered (including refused ones)
+	Rejected503  int64 // requests refused because the worker pool was full
 	// ClosedBy counts closed connections by reason: client_closed,
 	// connection_close_asked, http10_no_keepalive, http10_unknown_length,
 	// max_requests, idle_timeout, header_timeout, bad_request, handler_panic,
@@ -78,9 +85,9 @@ func (c *counters) connClosed(r closeReason, served int) {
 	c.perConn[i].Add(1)
 }
 
-func (c *counters) snapshot(open int64) Stats {
+// snapshot is the counters kept here; the engine's are added by Server.Stats.
+func (c *counters) snapshot() Stats {
 	s := Stats{
-		ConnsOpen:       open,
 		ConnsAccepted:   c.accepted.Load(),
 		Requests:        c.requests.Load(),
 		Rejected503:     c.rejected.Load(),

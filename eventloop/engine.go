@@ -1,12 +1,13 @@
 // Package eventloop runs connections on gnet/v2 event loops and knows nothing
 // of HTTP: it hands the bytes buffered on a connection to a Handler, writes
 // what the Handler produced in one go, keeps each connection's timer, and
-// closes a connection only once its output has left.
+// closes a connection only once its output has left. It accepts connections
+// itself and hands them to the loops, so that running out of file
+// descriptors pauses accepting instead of stopping the server (accept.go).
 package eventloop
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,7 +18,6 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
-	"golang.org/x/sys/unix"
 )
 
 // Handler is the protocol on top of the loop. Every method runs on the
@@ -38,26 +38,37 @@ type Handler interface {
 // Options configure an Engine.
 type Options struct {
 	Loops     int           // event loops; 0 means one per CPU
-	ReusePort bool          // SO_REUSEPORT (needs a fixed port with more than one loop)
+	ReusePort bool          // SO_REUSEPORT on the listener, so several processes can share the port
 	Sweep     time.Duration // how often deadlines are checked; 0 means 500 ms
 	Fast      time.Duration // how often watched connections are woken; 0 means 5 ms
 	OnTick    func(now time.Time)
 	Logger    *slog.Logger
+	// Listener, if set, is served instead of listening on Start's addr; it
+	// must accept *net.TCPConn. The engine closes it.
+	Listener net.Listener
 }
 
 // Engine is a running set of event loops serving one listening address.
+//
+// The accept loop is the engine's own (see acceptor), not gnet's: gnet runs
+// as a client (gnet.NewClient), loops with no listener, and each accepted
+// connection is enrolled into the loop with the fewest connections.
 type Engine struct {
 	h     Handler
 	opts  Options
-	eng   gnet.Engine
+	cli   *gnet.Client
+	acc   *acceptor
 	addr  net.Addr
-	done  chan struct{}
-	err   error
 	conns [shards]shard
+
+	accepting chan struct{} // closed when the accept loop has returned
+	haltOnce  sync.Once
+	done      chan struct{} // closed by halt once the loops are gone
+	err       error         // written by halt before done closes
 
 	watchMu   sync.Mutex
 	watching  map[*Conn]struct{}
-	lastSweep time.Time
+	lastSweep time.Time // ticker goroutine only
 	open      atomic.Int64
 }
 
@@ -69,7 +80,8 @@ type shard struct {
 }
 
 // Start listens on addr ("host:port") and serves it until Stop. It returns
-// once the listener is bound, or with the error that prevented it.
+// once the listener is bound and the loops run, or with the error that
+// prevented it.
 func Start(addr string, h Handler, opts Options) (*Engine, error) {
 	if opts.Sweep <= 0 {
 		opts.Sweep = 500 * time.Millisecond
@@ -83,33 +95,53 @@ func Start(addr string, h Handler, opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	e := &Engine{h: h, opts: opts, done: make(chan struct{}), watching: map[*Conn]struct{}{}}
+	ln := opts.Listener
+	if ln == nil {
+		var err error
+		if ln, err = listen(addr, opts.ReusePort); err != nil {
+			return nil, err
+		}
+	}
+	e := &Engine{h: h, opts: opts, addr: ln.Addr(), accepting: make(chan struct{}),
+		done: make(chan struct{}), watching: map[*Conn]struct{}{}}
 	for i := range e.conns {
 		e.conns[i].m = map[*Conn]struct{}{}
 	}
-	booted := make(chan struct{})
-	eh := &events{e: e, booted: booted}
-	go func() {
-		defer close(e.done)
-		e.err = gnet.Run(eh, "tcp://"+addr,
-			gnet.WithMulticore(true),
-			gnet.WithNumEventLoop(opts.Loops),
-			gnet.WithReuseAddr(true),
-			gnet.WithReusePort(opts.ReusePort),
-			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-			gnet.WithTicker(true),
-			gnet.WithLogger(logAdapter{opts.Logger}),
-		)
-	}()
-	select {
-	case <-booted:
-		return e, nil
-	case <-e.done:
-		if e.err == nil {
-			e.err = errors.New("eventloop: engine stopped before it started")
-		}
-		return nil, fmt.Errorf("listen on %s: %w", addr, e.err)
+	cli, err := gnet.NewClient(&events{e: e},
+		gnet.WithMulticore(true),
+		gnet.WithNumEventLoop(opts.Loops),
+		// Go's Accept already set TCP_NODELAY on the socket that the loop's
+		// dup shares; TCPDelay only spares gnet setting it again.
+		gnet.WithTCPNoDelay(gnet.TCPDelay),
+		gnet.WithTicker(true),
+		gnet.WithLogger(logAdapter{opts.Logger}),
+	)
+	if err == nil {
+		err = cli.Start()
 	}
+	if err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("eventloop: start the loops: %w", err)
+	}
+	e.cli = cli
+	e.acc = newAcceptor(ln, e.enroll, opts.Logger)
+	go func() {
+		err := e.acc.run()
+		close(e.accepting)
+		if err != nil {
+			opts.Logger.Error("eventloop: the listener failed, stopping the server", "err", err)
+			e.halt(err)
+		}
+	}()
+	return e, nil
+}
+
+// enroll hands an accepted connection to the loop with the fewest
+// connections, and returns once its Open has run. gnet serves a dup of c's
+// socket and closes c, so for a moment a connection costs two descriptors.
+func (e *Engine) enroll(c net.Conn) error {
+	_, err := e.cli.EnrollContext(c, nil)
+	return err
 }
 
 // Addr is the bound address (the real port when addr asked for port 0).
@@ -118,35 +150,52 @@ func (e *Engine) Addr() net.Addr { return e.addr }
 // Done is closed when the engine has stopped.
 func (e *Engine) Done() <-chan struct{} { return e.done }
 
-// Err is why the engine stopped (nil after Stop). Valid after Done.
+// Err is why the engine stopped, nil after Stop: an engine that stops on
+// its own (its listener failed for good) always says why. Valid after Done.
 func (e *Engine) Err() error { return e.err }
 
 // Open is the number of open connections.
 func (e *Engine) Open() int64 { return e.open.Load() }
 
-// Stop closes every connection and the listener, and waits for the loops to
+// AcceptErrors is the number of failed accepts (out of descriptors, say),
+// each of which paused accepting for a backoff.
+func (e *Engine) AcceptErrors() int64 { return e.acc.failed.Load() }
+
+// Dropped is the number of connections accepted and then closed unserved
+// because they could not be handed to a loop (no descriptor for the dup).
+func (e *Engine) Dropped() int64 { return e.acc.dropped.Load() }
+
+// StopAccepting closes the listener, so new connections are refused, and
+// returns once no connection is being opened any more: after it, Open is
+// not called again. Not from a Handler callback (it may wait on the loop).
+func (e *Engine) StopAccepting() {
+	e.acc.close()
+	<-e.accepting
+}
+
+// Stop stops accepting, closes every connection, and waits for the loops to
 // exit or ctx to end. Drain first (see the HTTP server's Shutdown).
 func (e *Engine) Stop(ctx context.Context) error {
-	// gnet's Stop starts the shutdown at once but polls for its end every
-	// 500 ms; Done says it sooner, and cancelling stops the polling.
-	pollCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() { errc <- e.eng.Stop(pollCtx) }()
+	go e.halt(nil)
 	select {
 	case <-e.done:
 		return nil
-	case err := <-errc:
-		if err != nil && ctx.Err() == nil {
-			return err // e.g. already stopped
-		}
-		select {
-		case <-e.done:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	case <-ctx.Done():
+		return ctx.Err()
 	}
+}
+
+// halt stops the engine once: accepting first, then the loops, which
+// close their connections (Closed runs for each) as they exit.
+func (e *Engine) halt(err error) {
+	e.haltOnce.Do(func() {
+		e.StopAccepting()
+		if stopErr := e.cli.Stop(); stopErr != nil {
+			e.opts.Logger.Debug("eventloop: stopping the loops", "err", stopErr)
+		}
+		e.err = err
+		close(e.done)
+	})
 }
 
 // Each calls fn for every open connection, from the caller's goroutine: fn
@@ -216,20 +265,7 @@ func (e *Engine) tick() time.Duration {
 // events adapts gnet's callbacks to the Handler.
 type events struct {
 	gnet.BuiltinEventEngine
-	e      *Engine
-	booted chan struct{}
-}
-
-func (ev *events) OnBoot(eng gnet.Engine) gnet.Action {
-	ev.e.eng = eng
-	if fd, err := eng.Dup(); err == nil {
-		if sa, err := unix.Getsockname(fd); err == nil {
-			ev.e.addr = sockaddrToTCP(sa)
-		}
-		_ = unix.Close(fd)
-	}
-	close(ev.booted)
-	return gnet.None
+	e *Engine
 }
 
 func (ev *events) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
@@ -313,16 +349,6 @@ func (ev *events) settle(c *Conn) gnet.Action {
 
 func (ev *events) OnTick() (time.Duration, gnet.Action) {
 	return ev.e.tick(), gnet.None
-}
-
-func sockaddrToTCP(sa unix.Sockaddr) net.Addr {
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
-	case *unix.SockaddrInet6:
-		return &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
-	}
-	return nil
 }
 
 // logAdapter sends gnet's logs to slog.

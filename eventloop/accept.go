@@ -1,0 +1,147 @@
+package eventloop
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The accept loop's backoff, as net/http's Serve: 5 ms doubling to 1 s.
+const (
+	minBackoff = 5 * time.Millisecond
+	maxBackoff = time.Second
+)
+
+// acceptor takes connections from the engine's listener and hands each to
+// an event loop. gnet's own acceptor shuts the whole engine down at the
+// first accept error it does not expect, EMFILE included (acceptor_unix.go
+// in v2.10.0). This one backs off instead, so running out of descriptors
+// pauses accepting while the open connections keep being served.
+type acceptor struct {
+	ln  net.Listener
+	log *slog.Logger
+	// enroll hands c to a loop and returns once the loop has opened it; c
+	// itself is closed either way (the loop serves a dup of it).
+	enroll func(c net.Conn) error
+
+	closeOnce sync.Once
+	closed    atomic.Bool   // set by close before the listener closes: the accept error that follows is the end, not a failure
+	stop      chan struct{} // closed by close: cuts a backoff short
+
+	failed  atomic.Int64 // accept calls that failed and paused accepting
+	dropped atomic.Int64 // connections accepted, then closed unserved: the hand-off failed
+
+	// spare is a descriptor held in reserve and let go for the moment of
+	// each hand-off, so that gnet's dup of the accepted socket finds a free
+	// slot: out of descriptors, accept fails and the connection waits in the
+	// backlog, rather than the dup failing and the connection being dropped.
+	// It is re-made from src, a descriptor of /dev/null. -1 when missing.
+	// Accept loop only.
+	spare, src int
+}
+
+func newAcceptor(ln net.Listener, enroll func(net.Conn) error, log *slog.Logger) *acceptor {
+	return &acceptor{ln: ln, enroll: enroll, log: log, stop: make(chan struct{}), spare: -1, src: -1}
+}
+
+// run accepts until close (then it returns nil) or until the listener fails
+// for good (then it returns why). One connection is handed over at a time,
+// so at most one is in flight when close is called, and a failed hand-off
+// costs no more than the descriptors of that one connection.
+func (a *acceptor) run() error {
+	if fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+		a.src = fd
+		a.reserve()
+	}
+	defer func() {
+		for _, fd := range [...]int{a.spare, a.src} {
+			if fd >= 0 {
+				_ = unix.Close(fd)
+			}
+		}
+	}()
+	var delay time.Duration // the current backoff; 0 while accepting normally
+	for {
+		c, err := a.ln.Accept()
+		switch {
+		case err == nil:
+			if a.spare >= 0 {
+				_ = unix.Close(a.spare)
+				a.spare = -1
+			}
+			err = a.enroll(c)
+			a.reserve()
+			if err == nil {
+				delay = 0
+				continue
+			}
+			// The dup gnet makes of the socket failed (EMFILE: something else
+			// took the spare's slot), or the loops are gone.
+			a.dropped.Add(1)
+		case a.closed.Load():
+			return nil
+		case !temporary(err):
+			return fmt.Errorf("eventloop: accept: %w", err)
+		default:
+			a.failed.Add(1)
+		}
+		if delay == 0 {
+			delay = minBackoff
+			a.log.Warn("eventloop: cannot accept connections, pausing accepts (up to 1s at a time) until it works again",
+				"err", err, "listener", a.ln.Addr().String())
+		} else {
+			delay = min(2*delay, maxBackoff)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-a.stop:
+			t.Stop()
+			return nil
+		}
+	}
+}
+
+// reserve re-makes the spare descriptor if it is missing. If the slot was
+// taken meanwhile, it tries again after the next hand-off.
+func (a *acceptor) reserve() {
+	if a.spare < 0 && a.src >= 0 {
+		if fd, err := unix.FcntlInt(uintptr(a.src), unix.F_DUPFD_CLOEXEC, 0); err == nil {
+			a.spare = fd
+		}
+	}
+}
+
+// close stops run: the listener closes, so new connections are refused.
+func (a *acceptor) close() {
+	a.closeOnce.Do(func() {
+		a.closed.Store(true)
+		close(a.stop)
+		_ = a.ln.Close()
+	})
+}
+
+// temporary reports whether accept may work if tried again later: out of
+// descriptors or memory, or one of the errors of a single pending connection
+// that Linux passes to accept(2), whose manual asks to retry them.
+func temporary(err error) bool {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		switch errno {
+		case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+			syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EPROTO, syscall.ENOPROTOOPT, syscall.ENETDOWN, syscall.ENETUNREACH,
+			syscall.EHOSTDOWN, syscall.EHOSTUNREACH, syscall.EPERM:
+			return true
+		}
+		return errno.Temporary() // EINTR, EAGAIN, ETIMEDOUT
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
