@@ -58,18 +58,18 @@ type session struct {
 	pending *Request // head parsed, body still arriving
 	sent100 bool
 	reason  closeReason // why the connection is closing
-	t       task        // the pooled batch (one at a time per connection, so embedded)
-	sink    pooledSink
+	// t is the pooled batch, nil when none: built here, then run by a
+	// worker, then sent from here (see worker.go). An idle connection
+	// holds none, so it costs no more than its few words.
+	t *task
 	// inlineOnly: the session runs on its own goroutine (see orphan.go)
 	inlineOnly bool
-	leftover   *bytebufferpool.ByteBuffer // requests buffered when gnet closed the connection
 
 	mu       sync.Mutex
-	inflight bool                         // t is running or its responses not yet sent
-	done     bool                         // t's responses are complete
-	closed   bool                         // the connection is gone
-	orphan   *orphanConn                  // a dup of the socket, to finish what a half-closed client is owed
-	redo     []*bytebufferpool.ByteBuffer // output the loop refused after the close, for the orphan
+	inflight bool        // t is running or its responses not yet sent
+	done     bool        // t's responses are complete
+	closed   bool        // the connection is gone
+	orphan   *orphanConn // a dup of the socket, to finish what a half-closed client is owed
 
 	outbound atomic.Int64  // the loop's last look at Pending(), for the worker's backpressure
 	unsent   atomic.Int64  // bytes a worker handed to AsyncWrite not yet written
@@ -90,8 +90,6 @@ func (p *protocol) Open(c *eventloop.Conn) bool {
 
 func newSession(srv *Server, c transport, remote net.Addr) *session {
 	s := &session{srv: srv, c: c, remote: remote}
-	s.sink.s = s
-	s.t.s = s
 	// A new connection must send its first request within HeaderTimeout.
 	c.SetDeadline(srv.deadline(srv.cfg.HeaderTimeout))
 	return s
@@ -153,8 +151,8 @@ func (s *session) gone(err error) {
 		if fd, err := s.c.Dup(); err == nil {
 			s.orphan = newOrphanConn(fd, s.srv.cfg.IdleTimeout)
 			if len(leftover) > 0 {
-				s.leftover = bytebufferpool.Get()
-				s.leftover.B = append(s.leftover.B[:0], leftover...)
+				s.orphan.leftover = bytebufferpool.Get()
+				s.orphan.leftover.B = append(s.orphan.leftover.B[:0], leftover...)
 			}
 		}
 	}
@@ -194,7 +192,7 @@ func (s *session) signalDrain() {
 // the first pooled one on, the complete requests that follow join its batch,
 // which one worker runs in order (see dispatch).
 func (s *session) traffic(in []byte) int {
-	if s.t.busy && !s.completePooled() {
+	if s.t != nil && !s.completePooled() {
 		if s.overInbound(in) {
 			s.abort(reasonOverloaded)
 			return 0
@@ -203,16 +201,16 @@ func (s *session) traffic(in []byte) int {
 		return 0 // the pooled batch still runs; the rest waits in the buffer
 	}
 	consumed, batchStart := 0, 0
-	for !s.c.Closing() && !(s.t.busy && s.t.full(consumed-batchStart)) {
+	for !s.c.Closing() && !(s.t != nil && s.t.full(consumed-batchStart)) {
 		buf := in[consumed:]
 		if len(buf) == 0 {
-			if !s.t.busy {
+			if s.t == nil {
 				s.idle()
 			}
 			break
 		}
 		if s.c.Pending() > s.srv.cfg.MaxOutboundBytes {
-			if !s.t.busy {
+			if s.t == nil {
 				s.pause(buf)
 			}
 			break
@@ -222,7 +220,7 @@ func (s *session) traffic(in []byte) int {
 			req = acquireRequest()
 		}
 		n, err := wire.Parse(buf, &req.w, &s.srv.limits)
-		if err != nil && s.t.busy {
+		if err != nil && s.t != nil {
 			releaseRequest(req) // parsed again, with its 100 Continue or refusal, after the batch
 			break
 		}
@@ -238,13 +236,13 @@ func (s *session) traffic(in []byte) int {
 			s.refuse(we.Status, we.Reason, reasonBadRequest)
 			break
 		}
-		if !s.t.busy {
+		if s.t == nil {
 			batchStart = consumed
 		}
 		consumed += n
 		s.serve(req, buf[:n])
 	}
-	if s.t.busy && !s.t.submitted {
+	if s.t != nil && !s.t.submitted {
 		s.dispatch(in[batchStart:consumed])
 	}
 	s.watch()
@@ -370,12 +368,14 @@ func (s *session) serve(req *Request, raw []byte) {
 	s.served++
 	s.srv.stats.requests.Add(1)
 	it := item{req: req, h: h, keep: keep, reason: reason, left: left}
-	if mode == Inline && !s.t.busy {
+	if mode == Inline && s.t == nil {
 		s.answer(it, nil)
 		return
 	}
+	if s.t == nil {
+		s.t = acquireTask(s)
+	}
 	s.t.items = append(s.t.items, it) // a batch runs in order, inline routes too
-	s.t.busy = true
 }
 
 // answer runs an item on the loop; with note, it answers with that 503
@@ -402,7 +402,7 @@ var busyNote = "503 Service Unavailable: server busy\n"
 // connection's buffer in one piece (raw), so they stay valid while the
 // worker runs and the loop moves on.
 func (s *session) dispatch(raw []byte) {
-	t := &s.t
+	t := s.t
 	t.raw = bytebufferpool.Get()
 	t.raw.B = append(t.raw.B[:0], raw...)
 	off := 0
@@ -435,7 +435,7 @@ func (s *session) dispatch(raw []byte) {
 		s.answer(it, &busyNote)
 	}
 	t.items = t.items[:0]
-	t.release()
+	s.releaseTask(true)
 }
 
 // policy is the keep-alive decision for a request, before the handler runs

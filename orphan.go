@@ -15,6 +15,11 @@ import (
 
 // orphanConn is the transport of a session that outlived its gnet connection.
 type orphanConn struct {
+	// leftover: the requests buffered when gnet closed the connection
+	leftover *bytebufferpool.ByteBuffer
+	// redo: output the loop refused after the close, for the orphan to
+	// send in order; guarded by session.mu
+	redo    []*bytebufferpool.ByteBuffer
 	f       *os.File
 	out     *bytebufferpool.ByteBuffer
 	closing bool
@@ -97,21 +102,21 @@ func (s *session) runOrphan() {
 			releaseRequest(s.pending)
 			s.pending = nil
 		}
-		if s.leftover != nil {
-			bytebufferpool.Put(s.leftover)
-			s.leftover = nil
+		if o.leftover != nil {
+			bytebufferpool.Put(o.leftover)
+			o.leftover = nil
 		}
-		s.mu.Lock()
-		s.sink.releaseSpare()
-		s.mu.Unlock()
 	}()
 	s.orphanCatchUp()
-	if s.t.busy { // the pooled batch in flight at the close
-		w := s.t.res
+	if t := s.t; t != nil { // the pooled batch in flight at the close
+		w := t.res
 		_ = o.write(w.out.B)
 		bytebufferpool.Put(w.out)
 		keep := w.keepAlive
-		s.t.release()
+		s.mu.Lock()
+		t.sink.releaseSpare()
+		s.mu.Unlock()
+		s.releaseTask(false) // a write callback may still come: orphanCatchUp's wait is bounded
 		if !keep {
 			return
 		}
@@ -120,10 +125,10 @@ func (s *session) runOrphan() {
 	s.c = o
 	s.mu.Unlock()
 	s.inlineOnly = true // blocking is fine here: this goroutine serves nobody else
-	if s.leftover == nil {
+	if o.leftover == nil {
 		return
 	}
-	in := s.leftover.B
+	in := o.leftover.B
 	for len(in) > 0 && !o.Closing() {
 		n := s.traffic(in)
 		_ = o.Flush()

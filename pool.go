@@ -32,13 +32,26 @@ type pool struct {
 // buffered, run one after another by one worker, so a pipeline costs one
 // hand-off and one wake-up, and the connection never has two requests in
 // handlers at once.
+//
+// A task is the session's only while a batch exists (session.t): taken
+// from taskPool when the first pooled request of a batch is parsed, given
+// back once its responses are sent.
 type task struct {
 	s         *session
 	items     []item
 	raw       *bytebufferpool.ByteBuffer // the batch's request bytes, copied out of the connection's buffer
 	res       *Response                  // the last response, set by the worker when done
-	busy      bool                       // loop only: a batch is being built or runs
+	sink      pooledSink                 // where the batch's handlers write
 	submitted bool                       // loop only: handed to the pool
+}
+
+var taskPool = sync.Pool{New: func() any { return new(task) }}
+
+// acquireTask starts a batch for s.
+func acquireTask(s *session) *task {
+	t := taskPool.Get().(*task)
+	t.s, t.sink.s = s, s
+	return t
 }
 
 // item is one request of a batch with what the loop decided for it.
@@ -71,6 +84,20 @@ func (t *task) cancel() {
 	}
 }
 
+// releaseTask ends the session's batch: its requests, last response and
+// bytes go back to their pools, and with reuse the task too. Without
+// reuse it is left to the GC: a write callback may still hold its sink
+// (a connection closed with writes queued on its loop).
+func (s *session) releaseTask(reuse bool) {
+	t := s.t
+	s.t = nil
+	t.release()
+	if reuse {
+		t.s, t.sink = nil, pooledSink{spare: t.sink.spare[:0]}
+		taskPool.Put(t)
+	}
+}
+
 // release returns the batch's requests, last response and bytes to their pools.
 func (t *task) release() {
 	for _, it := range t.items {
@@ -88,7 +115,7 @@ func (t *task) release() {
 		bytebufferpool.Put(t.raw)
 		t.raw = nil
 	}
-	t.busy, t.submitted = false, false
+	t.submitted = false
 }
 
 const workerIdle = 10 * time.Second

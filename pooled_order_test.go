@@ -36,7 +36,7 @@ func TestPooledResponseWaitsForQueuedWrites(t *testing.T) {
 			deadline := time.After(5 * time.Second)
 			in = in[m.s.traffic(in):]
 			m.c.settle()
-			for m.s.t.busy && !m.c.closing {
+			for m.s.t != nil && !m.c.closing {
 				select {
 				case <-m.c.woken:
 					// The stale wake-up first: Traffic and its batch reach

@@ -10,8 +10,8 @@ import (
 // into the worker's own buffer; the loop picks the responses up when woken.
 func (s *session) runPooled(t *task) {
 	defer s.srv.inflight.Done()
-	s.sink.buf = bytebufferpool.Get()
-	s.sink.broken = false
+	t.sink.buf = bytebufferpool.Get()
+	t.sink.broken = false
 	var w *Response
 	for i, it := range t.items {
 		if w != nil {
@@ -22,7 +22,7 @@ func (s *session) runPooled(t *task) {
 			}
 			releaseResponse(w)
 		}
-		w = acquireResponse(it.req, s.srv, &s.sink, it.keep, it.reason, it.left)
+		w = acquireResponse(it.req, s.srv, &t.sink, it.keep, it.reason, it.left)
 		s.run(it.h, w, it.req)
 		w.finish()
 	}
@@ -45,13 +45,14 @@ func (s *session) runPooled(t *task) {
 	}
 }
 
-// dropPooled discards a finished batch whose connection is gone.
+// dropPooled discards a finished batch whose connection is gone. The
+// task is not reused: write callbacks may still be queued on the loop.
 func (s *session) dropPooled() {
 	bytebufferpool.Put(s.t.res.out)
 	s.mu.Lock()
-	s.sink.releaseSpare()
+	s.t.sink.releaseSpare()
 	s.mu.Unlock()
-	s.t.release()
+	s.releaseTask(false)
 }
 
 // completePooled sends the responses of the pooled batch once it is done;
@@ -70,9 +71,9 @@ func (s *session) completePooled() bool {
 	s.settle(w)
 	s.mu.Lock()
 	s.inflight, s.done = false, false
-	s.sink.releaseSpare() // the batch's writes have run: they were queued before its wake-up
+	s.t.sink.releaseSpare() // every write of the batch has run (unsent is 0)
 	s.mu.Unlock()
-	s.t.release()
+	s.releaseTask(true)
 	return true
 }
 
@@ -143,7 +144,7 @@ func (p *pooledSink) flush() error {
 		wake := left == 0 && s.done // the batch waits for this write to complete
 		switch {
 		case err != nil && s.orphan != nil:
-			s.redo = append(s.redo, b) // the orphan sends it, in order
+			s.orphan.redo = append(s.orphan.redo, b) // the orphan sends it, in order
 		case err == nil && len(p.spare) <= s.srv.cfg.MaxOutboundBytes/flushAt:
 			p.spare = append(p.spare, b) // kept with its length: bytebufferpool sizes by it
 		default:
@@ -214,8 +215,8 @@ func (s *session) orphanCatchUp() {
 		time.Sleep(time.Millisecond)
 	}
 	s.mu.Lock()
-	redo := s.redo
-	s.redo = nil
+	redo := s.orphan.redo
+	s.orphan.redo = nil
 	s.mu.Unlock()
 	for _, b := range redo {
 		_ = s.orphan.write(b.B)
