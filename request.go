@@ -30,6 +30,7 @@ type Request struct {
 	scratch tree.Params // the router's lookup positions, reused
 	remote  net.Addr
 	ctx     reqContext
+	poison  bool // overwrite buf and arena on release (Config.PoisonViews; poison.go)
 }
 
 // Param is one router parameter: Value is a view into the request path.
@@ -46,7 +47,10 @@ func acquireRequest() *Request {
 }
 
 func releaseRequest(r *Request) {
-	r.buf, r.arena, r.path, r.params, r.remote = nil, r.arena[:0], "", r.params[:0], nil
+	if r.poison {
+		r.poisonViews()
+	}
+	r.buf, r.arena, r.path, r.params, r.remote, r.poison = nil, r.arena[:0], "", r.params[:0], nil, false
 	r.ctx.reset()
 	requestPool.Put(r)
 }

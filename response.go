@@ -66,6 +66,7 @@ func acquireResponse(req *Request, srv *Server, s sink, keep bool, reason closeR
 	w.declared = -1
 	w.isHead = req.Method() == "HEAD"
 	w.keepAlive, w.reason, w.left = keep, reason, left
+	req.poison = srv.cfg.PoisonViews // the request's views are overwritten when it is released
 	return w
 }
 

@@ -63,6 +63,16 @@ type Config struct {
 	// they get 503 with Retry-After.
 	PoolQueue int
 
+	// PoisonViews overwrites the bytes a request's views point into (its
+	// buffer and decoded values) when the request is released: right after
+	// its response for an inline handler, once its batch's responses are
+	// sent for a pooled one. A string or slice kept past the handler
+	// without a copy then reads as "#####" at once, in every run,
+	// instead of silently changing when a later request reuses the buffer.
+	// A debugging switch, for tests (kahttptest turns it on) and staging:
+	// it costs a memory write per request byte.
+	PoisonViews bool
+
 	// ServerName is sent in the Server field ("kahttp"); "-" sends none.
 	ServerName string
 	// Logger receives errors and handler panics (slog.Default()).
