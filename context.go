@@ -13,10 +13,15 @@ type reqContext struct {
 	mu   sync.Mutex
 	done chan struct{}
 	err  error
+	// vals are the request's values (values.go): set and read by the
+	// goroutine that runs the handler, not guarded by mu.
+	vals []kv
 }
 
 func (c *reqContext) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (c *reqContext) Value(any) any               { return nil }
+
+// Value returns the request's value for key (Request.SetValue), or nil.
+func (c *reqContext) Value(key any) any { return c.value(key) }
 
 func (c *reqContext) Done() <-chan struct{} {
 	c.mu.Lock()
@@ -51,4 +56,5 @@ func (c *reqContext) reset() {
 	c.mu.Lock()
 	c.done, c.err = nil, nil
 	c.mu.Unlock()
+	c.resetValues()
 }

@@ -1,0 +1,139 @@
+package kahttp_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/kahttp/kahttp"
+	"github.com/kahttp/kahttp/kahttptest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type userKey struct{}
+type traceKey struct{}
+
+// withUser is middleware that sets a per-request value.
+func withUser(name string) kahttp.Middleware {
+	return func(next kahttp.Handler) kahttp.Handler {
+		return kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+			r.SetValue(userKey{}, name)
+			next.Serve(w, r)
+		})
+	}
+}
+
+// fromContext is code that only knows context.Context.
+func fromContext(ctx context.Context) string {
+	s, _ := ctx.Value(userKey{}).(string)
+	return s
+}
+
+func TestValues(t *testing.T) {
+	cases := []struct {
+		name string
+		run  func(r *kahttp.Request) string
+		want string
+	}{
+		{"unset is nil", func(r *kahttp.Request) string { return fmt.Sprint(r.Value(userKey{})) }, "<nil>"},
+		{"set then get", func(r *kahttp.Request) string {
+			r.SetValue(userKey{}, "ann")
+			return fmt.Sprint(r.Value(userKey{}))
+		}, "ann"},
+		{"set replaces", func(r *kahttp.Request) string {
+			r.SetValue(userKey{}, "ann")
+			r.SetValue(traceKey{}, 7)
+			r.SetValue(userKey{}, "bob")
+			return fmt.Sprintf("%v %v", r.Value(userKey{}), r.Value(traceKey{}))
+		}, "bob 7"},
+		{"keys of different types differ", func(r *kahttp.Request) string {
+			r.SetValue("k", 1)
+			r.SetValue(userKey{}, 2)
+			return fmt.Sprintf("%v %v %v", r.Value("k"), r.Value(userKey{}), r.Value(traceKey{}))
+		}, "1 2 <nil>"},
+		{"delete", func(r *kahttp.Request) string {
+			r.SetValue(userKey{}, "ann")
+			r.SetValue(traceKey{}, 7)
+			r.DeleteValue(userKey{})
+			r.DeleteValue("absent")
+			return fmt.Sprintf("%v %v", r.Value(userKey{}), r.Value(traceKey{}))
+		}, "<nil> 7"},
+		{"context sees values", func(r *kahttp.Request) string {
+			ctx := r.Context()
+			r.SetValue(userKey{}, "cat") // after Context(): still seen
+			return fromContext(ctx)
+		}, "cat"},
+		{"typed", func(r *kahttp.Request) string {
+			r.SetValue(traceKey{}, 42)
+			n, ok := kahttp.ValueOf[int](r, traceKey{})
+			s, ok2 := kahttp.ValueOf[string](r, traceKey{})
+			return fmt.Sprint(n, ok, s == "", ok2)
+		}, "42 true true false"},
+		{"uncomparable key panics", func(r *kahttp.Request) (got string) {
+			defer func() { got = fmt.Sprint(recover()) }()
+			r.SetValue([]int{1}, 1)
+			return "no panic"
+		}, "kahttp: SetValue with a key of type []int, which is not comparable"},
+	}
+	for _, tc := range cases {
+		for _, mode := range []kahttp.Mode{kahttp.Inline, kahttp.Pooled} {
+			t.Run(tc.name+"/"+mode.String(), func(t *testing.T) {
+				h := kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+					_, _ = w.WriteString(tc.run(r))
+				})
+				resp, err := kahttptest.Do(h, httptest.NewRequest("GET", "/", nil),
+					kahttptest.WithConfig(kahttp.Config{Mode: mode}))
+				require.NoError(t, err)
+				assert.Equal(t, tc.want, resp.Text())
+			})
+		}
+	}
+}
+
+// Middleware sets, the handler and code taking a context.Context read; the
+// next request on the same connection (the same pooled Request, very
+// likely) starts with none.
+func TestValuesThroughMiddlewareAndReset(t *testing.T) {
+	for _, mode := range []kahttp.Mode{kahttp.Inline, kahttp.Pooled} {
+		t.Run(mode.String(), func(t *testing.T) {
+			rt := kahttp.NewRouter()
+			rt.GET("/in", withUser("erin")(kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+				_, _ = w.WriteString(r.Value(userKey{}).(string) + " " + fromContext(r.Context()))
+			})), kahttp.WithMode(mode))
+			rt.GET("/out", kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+				_, _ = fmt.Fprintf(w, "%v %v", r.Value(userKey{}), fromContext(r.Context()) == "")
+			}), kahttp.WithMode(mode))
+			c := kahttptest.NewConn(rt)
+			defer c.Close()
+			for range 3 {
+				resps, err := c.SendString("GET /in HTTP/1.1\r\nHost: a\r\n\r\nGET /out HTTP/1.1\r\nHost: a\r\n\r\n")
+				require.NoError(t, err)
+				require.Len(t, resps, 2)
+				assert.Equal(t, "erin erin", resps[0].Text())
+				assert.Equal(t, "<nil> true", resps[1].Text())
+			}
+		})
+	}
+}
+
+func ExampleRequest_SetValue() {
+	type userKey struct{}
+	auth := func(next kahttp.Handler) kahttp.Handler {
+		return kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+			r.SetValue(userKey{}, "erin") // say, from a verified token
+			next.Serve(w, r)
+		})
+	}
+	rt := kahttp.NewRouter()
+	rt.Use(auth)
+	rt.GET("/me", kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+		user, _ := kahttp.ValueOf[string](r, userKey{})
+		// code that takes a context.Context sees the values too
+		_, _ = fmt.Fprintf(w, "%s %v", user, r.Context().Value(userKey{}))
+	}))
+	resp, _ := kahttptest.Do(rt, httptest.NewRequest("GET", "/me", nil))
+	fmt.Println(resp.Text())
+	// Output: erin erin
+}
