@@ -34,9 +34,14 @@ func ParseRequest(raw []byte) (*Request, error) {
 }
 
 // RequestError is a request the server refuses, with the status it answers.
+//
+// The helpers that read a request (DecodeJSON, PostForm) return it too, with
+// the status to answer (400, 413, 415) and a message fit for the client;
+// Err is the underlying error, if any (errors.As reaches it).
 type RequestError struct {
 	Status int
 	Reason string
+	Err    error
 }
 
 func (e *RequestError) Error() string {

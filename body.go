@@ -1,0 +1,47 @@
+package kahttp
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// wholeBody is the request body for the helpers that read it whole (JSON,
+// forms), refused with 413 past limit (0: no limit of its own; the server
+// already holds bodies to Config.MaxBodyBytes). Today the server reads the
+// whole body before the handler runs (Request.Body); when bodies stream,
+// this is the one place the helpers read them.
+func (r *Request) wholeBody(limit int64) ([]byte, error) {
+	b := r.Body()
+	if limit > 0 && int64(len(b)) > limit {
+		return nil, &RequestError{Status: StatusPayloadTooLarge,
+			Reason: "request body larger than " + strconv.FormatInt(limit, 10) + " bytes"}
+	}
+	return b, nil
+}
+
+// mediaType is the request's Content-Type without its parameters, a view
+// ("" without one).
+func (r *Request) mediaType() string {
+	ct := r.Header("Content-Type")
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.TrimSpace(ct)
+}
+
+// Unwrap is the underlying error, if any.
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// ErrorStatus is the status to answer for err: a RequestError's Status
+// (found with errors.As), 500 for any other error, 200 for nil.
+func ErrorStatus(err error) int {
+	if err == nil {
+		return StatusOK
+	}
+	var re *RequestError
+	if errors.As(err, &re) {
+		return re.Status
+	}
+	return StatusInternalServerError
+}
