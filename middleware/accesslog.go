@@ -15,6 +15,9 @@ import (
 // known when the handler returns: the server may still close it, e.g. on
 // shutdown or a write error).
 //
+// WithAttrs and WithValue add attributes, such as the values middleware
+// set on the request (a request id, the user).
+//
 // The strings logged are copies: a slog.Handler may keep them past the
 // request. A panic that goes through AccessLog is logged (status 500, or
 // the status sent if the head was out, keep_alive false) and goes on up.
@@ -36,14 +39,19 @@ func AccessLog(opts ...Option) kahttp.Middleware {
 						status = kahttp.StatusInternalServerError
 					}
 				}
-				o.logger.LogAttrs(context.Background(), o.level, "request",
+				attrs := []slog.Attr{
 					slog.String("method", strings.Clone(r.Method())),
 					slog.String("path", strings.Clone(r.Path())),
 					slog.Int("status", status),
 					slog.Int64("bytes", w.Written()),
 					slog.Duration("duration", time.Since(start)),
 					slog.String("remote", addr(r)),
-					slog.Bool("keep_alive", keep))
+					slog.Bool("keep_alive", keep),
+				}
+				for _, f := range o.attrs {
+					attrs = append(attrs, f(w, r)...)
+				}
+				o.logger.LogAttrs(context.Background(), o.level, "request", attrs...)
 				if v != nil {
 					panic(v)
 				}

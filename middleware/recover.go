@@ -14,8 +14,8 @@ import (
 // serving. The panic is logged at error level with the request and the
 // stack (debug.Stack) through the logger.
 //
-// If nothing of the response was written yet, the client gets 500 (text)
-// with Connection: close. If the handler wrote body bytes or the head was
+// If nothing of the response was written yet, the client gets 500 (text,
+// or what WithResponder writes) with Connection: close. If the handler wrote body bytes or the head was
 // already sent, Recover cannot take back what was written: it panics again
 // with the same value, and the server (which recovers handler panics itself)
 // sends a clean 500 when the head is still unsent, or cuts the response off
@@ -47,8 +47,13 @@ func Recover(opts ...Option) kahttp.Middleware {
 				for _, k := range keys {
 					h.Del(k)
 				}
-				h.Set("Content-Type", "text/plain; charset=utf-8")
 				h.Set("Connection", "close")
+				if o.respond != nil {
+					w.WriteHeader(kahttp.StatusInternalServerError) // unless respond sets another
+					o.respond(w, r, v)
+					return
+				}
+				h.Set("Content-Type", "text/plain; charset=utf-8")
 				w.WriteHeader(kahttp.StatusInternalServerError)
 				_, _ = w.WriteString("500 Internal Server Error\n")
 			}()
