@@ -3,6 +3,7 @@ package kahttp
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -40,6 +41,14 @@ import (
 //   - "/a/" when only "/a" matches, or the reverse: a redirect, 301 for GET
 //     and HEAD, 308 for the other methods (RedirectTrailingSlash).
 //
+// These answers (custom NotFound, MethodNotAllowed and GlobalOPTIONS
+// handlers included) run through the middleware of the group that owns the
+// path, as its routes do: the innermost group whose prefix is the path or
+// a parent of it ("/api" owns "/api" and "/api/x", not "/apix"; among
+// groups with the same prefix, the first made), else the router's. So an
+// auth middleware on a group hides which of its paths exist, and a CORS
+// middleware answers its preflights.
+//
 // Router is a Handler and a Resolver: the server resolves the route on the
 // event loop, then runs the route's handler where its Mode says (see
 // WithMode). Register every route before serving: a Router is not safe for
@@ -63,12 +72,11 @@ type Router struct {
 	maxParams int
 	errs      []error
 
-	once     sync.Once
-	notFound resolved // NotFound, wrapped in the router's middleware
-	notAllow resolved // MethodNotAllowed, with Allow
-	options  resolved // the automatic OPTIONS answer
-	redirect resolved // the trailing-slash redirect
-	connect  resolved // CONNECT that no route takes: 501
+	groups []*Group // every group, in the order made
+
+	once  sync.Once
+	top   answers        // the router's own answers, in the router's middleware
+	owned []ownedAnswers // the same in the middleware of the groups that own a prefix; longest first
 
 	allowMu    sync.Mutex
 	allowCache map[uint64]string
@@ -84,6 +92,23 @@ type route struct {
 type resolved struct {
 	h    Handler
 	mode Mode
+}
+
+// answers are the router's own answers (not found, 405, OPTIONS, the
+// trailing-slash redirect, CONNECT's 501) for a part of the paths, each
+// wrapped in the middleware of the group that owns them.
+type answers struct {
+	notFound resolved // NotFound
+	notAllow resolved // MethodNotAllowed, with Allow
+	options  resolved // the automatic OPTIONS answer
+	redirect resolved // the trailing-slash redirect
+	connect  resolved // CONNECT that no route takes: 501
+}
+
+// ownedAnswers are the answers for the paths under a group's prefix.
+type ownedAnswers struct {
+	prefix string
+	answers
 }
 
 type methodTree struct {
@@ -157,7 +182,9 @@ func WithMiddleware(mw ...Middleware) RouteOption {
 
 // Group is a set of routes under a path prefix that share middleware.
 // Middleware runs outer to inner in the order it was added: the router's,
-// then each group's from the outermost, then the route's own.
+// then each group's from the outermost, then the route's own. The router's
+// own answers for paths under the prefix (404, 405, OPTIONS, redirects)
+// run through the group's middleware too.
 type Group struct {
 	rt     *Router
 	parent *Group
@@ -172,7 +199,9 @@ func (g *Group) Group(prefix string, mw ...Middleware) *Group {
 		g.rt.errs = append(g.rt.errs, fmt.Errorf("kahttp: group prefix %q must start with '/'", prefix))
 	}
 	prefix = strings.TrimSuffix(prefix, "/")
-	return &Group{rt: g.rt, parent: g, prefix: g.prefix + prefix, mws: append([]Middleware(nil), mw...)}
+	ng := &Group{rt: g.rt, parent: g, prefix: g.prefix + prefix, mws: append([]Middleware(nil), mw...)}
+	g.rt.groups = append(g.rt.groups, ng)
+	return ng
 }
 
 // Use adds middleware to the group's routes. It must come before the
@@ -401,54 +430,89 @@ func (rt *Router) Resolve(r *Request) (Handler, Mode) {
 		}
 		return rte.h, rte.mode
 	}
+	a := rt.answersFor(path)
 	if tsr && rt.RedirectTrailingSlash && path != "/" {
-		return rt.redirect.h, rt.redirect.mode
+		return a.redirect.h, a.redirect.mode
 	}
 	if rt.allowMask(path) != 0 {
 		if method == "OPTIONS" {
-			return rt.options.h, rt.options.mode
+			return a.options.h, a.options.mode
 		}
-		return rt.notAllow.h, rt.notAllow.mode
+		return a.notAllow.h, a.notAllow.mode
 	}
 	if method == "CONNECT" {
-		return rt.connect.h, rt.connect.mode
+		return a.connect.h, a.connect.mode
 	}
-	return rt.notFound.h, rt.notFound.mode
+	return a.notFound.h, a.notFound.mode
 }
 
-// freeze builds the router's own answers, wrapped in its middleware, once,
-// before the first request.
+// answersFor is the router's answers for path: those of the innermost
+// group whose prefix owns it (the prefix itself, or the prefix and a '/'),
+// else the router's.
+func (rt *Router) answersFor(path string) *answers {
+	for i := range rt.owned {
+		o := &rt.owned[i]
+		if strings.HasPrefix(path, o.prefix) && (len(path) == len(o.prefix) || path[len(o.prefix)] == '/') {
+			return &o.answers
+		}
+	}
+	return &rt.top
+}
+
+// freeze builds the router's own answers once, before the first request:
+// wrapped in the router's middleware, and for each group with a prefix
+// and middleware of its own (or its parents'), in that group's chain too,
+// so that auth hides a group's 404s and 405s and CORS answers its preflights.
 func (rt *Router) freeze() {
+	rt.top = rt.answers(rt.root.mws)
+	groups := slices.Clone(rt.groups)
+	slices.SortStableFunc(groups, func(a, b *Group) int { return len(b.prefix) - len(a.prefix) })
+	for _, g := range groups {
+		var chain []Middleware
+		for x := g; x != nil; x = x.parent {
+			chain = append(slices.Clone(x.mws), chain...)
+		}
+		if g.prefix == "" || len(chain) == len(rt.root.mws) {
+			continue // the router's answers already
+		}
+		rt.owned = append(rt.owned, ownedAnswers{prefix: g.prefix, answers: rt.answers(chain)})
+	}
+}
+
+// answers wraps the router's answers in chain (outermost first).
+func (rt *Router) answers(chain []Middleware) answers {
 	mode := Inline
-	if len(rt.root.mws) > 0 {
+	if len(chain) > 0 {
 		mode = Default // middleware may block: not on the loop
 	}
 	wrap := func(h Handler, custom bool) resolved {
-		for i := len(rt.root.mws) - 1; i >= 0; i-- {
-			h = rt.root.mws[i](h)
+		for i := len(chain) - 1; i >= 0; i-- {
+			h = chain[i](h)
 		}
 		if custom {
 			return resolved{h, Default}
 		}
 		return resolved{h, mode}
 	}
+	var a answers
 	if rt.NotFound != nil {
-		rt.notFound = wrap(rt.NotFound, true)
+		a.notFound = wrap(rt.NotFound, true)
 	} else {
-		rt.notFound = wrap(HandlerFunc(notFound), false)
+		a.notFound = wrap(HandlerFunc(notFound), false)
 	}
 	if rt.MethodNotAllowed != nil {
-		rt.notAllow = wrap(allowHandler{rt, rt.MethodNotAllowed}, true)
+		a.notAllow = wrap(allowHandler{rt, rt.MethodNotAllowed}, true)
 	} else {
-		rt.notAllow = wrap(allowHandler{rt, HandlerFunc(methodNotAllowed)}, false)
+		a.notAllow = wrap(allowHandler{rt, HandlerFunc(methodNotAllowed)}, false)
 	}
 	if rt.GlobalOPTIONS != nil {
-		rt.options = wrap(allowHandler{rt, rt.GlobalOPTIONS}, true)
+		a.options = wrap(allowHandler{rt, rt.GlobalOPTIONS}, true)
 	} else {
-		rt.options = wrap(allowHandler{rt, HandlerFunc(options)}, false)
+		a.options = wrap(allowHandler{rt, HandlerFunc(options)}, false)
 	}
-	rt.redirect = wrap(HandlerFunc(trailingSlash), false)
-	rt.connect = wrap(HandlerFunc(connectNotImplemented), false)
+	a.redirect = wrap(HandlerFunc(trailingSlash), false)
+	a.connect = wrap(HandlerFunc(connectNotImplemented), false)
+	return a
 }
 
 // allowMask is the set of methods with a route for path: bit i for
