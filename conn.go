@@ -385,6 +385,7 @@ func (s *session) answer(it item, note *string) {
 	if note == nil {
 		s.run(it.h, w, it.req)
 	} else {
+		s.srv.refused(StatusServiceUnavailable, "server busy", s.remote) // framework branch: Config.OnRefusal (refusal.go)
 		w.Header().Set("Retry-After", "1")
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(StatusServiceUnavailable)
@@ -493,6 +494,7 @@ func (s *session) refuse(status int, reason string, why closeReason) {
 		s.pending = nil
 	}
 	s.srv.stats.requests.Add(1)
+	s.srv.refused(status, reason, s.remote) // framework branch: Config.OnRefusal (refusal.go)
 	out := s.c.Output()
 	out.B = appendRefusal(out.B, &s.srv.cfg, status, reason)
 	s.closeWith(why)

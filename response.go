@@ -345,6 +345,7 @@ func (w *Response) recovered() {
 		w.aborted = true
 		return
 	}
+	w.srv.refused(StatusInternalServerError, "handler panic", w.req.remote)
 	w.header.reset()
 	if w.hold != nil {
 		w.hold.Reset()

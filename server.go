@@ -73,6 +73,14 @@ type Config struct {
 	// it costs a memory write per request byte.
 	PoisonViews bool
 
+	// OnRefusal, when set, is told of every 4xx or 5xx the server answers
+	// on its own, without a handler: a request it refuses (400, 413, 414,
+	// 417, 431, 501, 505…), a header timeout (408), a full worker pool
+	// (503), a handler panic nothing recovered (500). It runs on the event
+	// loop, possibly on several at once: it must be quick and must not
+	// block. middleware.LogRefusals logs them as AccessLog logs requests.
+	OnRefusal func(Refusal)
+
 	// ServerName is sent in the Server field ("kahttp"); "-" sends none.
 	ServerName string
 	// Logger receives errors and handler panics (slog.Default()).

@@ -1,5 +1,6 @@
 // Package middleware holds the kahttp middleware every service needs:
-// Recover and AccessLog. Both log through log/slog.
+// Recover and AccessLog, and LogRefusals for the answers the server sends
+// without a handler. They log through log/slog.
 package middleware
 
 import (

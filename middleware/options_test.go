@@ -165,3 +165,55 @@ func ExampleWithResponder() {
 	fmt.Print(resp.Status, " ", resp.Header.Get("Connection"), " ", resp.Text())
 	// Output: 500 close {"error":"internal"}
 }
+
+func TestLogRefusals(t *testing.T) {
+	cases := []struct {
+		name   string
+		raw    string
+		level  slog.Level
+		status float64
+		reason string
+		lines  int
+	}{
+		{"bad request", "GET / HTTP/1.1\r\n\r\n", slog.LevelInfo, 400, "missing Host header", 1},
+		{"version", "GET / HTTP/3.0\r\nHost: a\r\n\r\n", slog.LevelInfo, 505, "HTTP version not supported", 1},
+		{"below the logger's level", "GET / HTTP/1.1\r\n\r\n", slog.LevelDebug, 0, "", 0},
+		{"a request is AccessLog's, not this", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", slog.LevelInfo, 0, "", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs logBuffer
+			logger := slog.New(slog.NewJSONHandler(&logs, nil))
+			cfg := kahttp.Config{OnRefusal: middleware.LogRefusals(middleware.WithLogger(logger), middleware.WithLevel(tc.level))}
+			c := kahttptest.NewConn(kahttp.NewRouter(), kahttptest.WithConfig(cfg))
+			defer c.Close()
+			_, err := c.SendString(tc.raw)
+			require.NoError(t, err)
+			lines := logs.lines(t)
+			require.Len(t, lines, tc.lines)
+			if tc.lines == 0 {
+				return
+			}
+			assert.Equal(t, "request", lines[0]["msg"])
+			assert.Equal(t, tc.status, lines[0]["status"])
+			assert.Equal(t, tc.reason, lines[0]["reason"])
+			assert.Equal(t, "127.0.0.1:1234", lines[0]["remote"])
+			assert.Equal(t, true, lines[0]["refused"])
+		})
+	}
+}
+
+func ExampleLogRefusals() {
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == "time" {
+				return slog.Attr{}
+			}
+			return a
+		}}))
+	cfg := kahttp.Config{OnRefusal: middleware.LogRefusals(middleware.WithLogger(logger))}
+	c := kahttptest.NewConn(kahttp.NewRouter(), kahttptest.WithConfig(cfg))
+	defer c.Close()
+	_, _ = c.SendString("GET / HTTP/1.1\r\n\r\n") // no Host
+	// Output: level=INFO msg=request status=400 reason="missing Host header" remote=127.0.0.1:1234 refused=true
+}
