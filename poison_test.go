@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/kahttp/kahttp"
@@ -57,4 +58,41 @@ func TestPoisonDecodedViews(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 200, resp.Status)
 	assert.Equal(t, "####", kept)
+}
+
+// On the event loop the inline views point into gnet's input buffer:
+// poisoning them must leave the requests after them, pipelined in the same
+// read, intact.
+func TestPoisonViewsOnTheEventLoop(t *testing.T) {
+	forModes(t, func(t *testing.T, mode kahttp.Mode) {
+		var (
+			mu   sync.Mutex
+			kept []string
+		)
+		_, addr := startServer(t, kahttp.Config{Mode: mode, PoisonViews: true}, func(w *kahttp.Response, r *kahttp.Request) {
+			mu.Lock()
+			kept = append(kept, r.Query("n")) // the bug, on purpose
+			mu.Unlock()
+			_, _ = w.WriteString(r.Query("n") + " " + string(r.Body()))
+		})
+		c := dial(t, addr)
+		var pipeline strings.Builder
+		for i := range 20 {
+			fmt.Fprintf(&pipeline, "POST /?n=%d HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nbody", i)
+		}
+		c.send(pipeline.String())
+		for i := range 20 {
+			resp := c.readResponse(false)
+			require.Equal(t, 200, resp.Status)
+			assert.Equal(t, fmt.Sprintf("%d body", i), string(resp.Body))
+		}
+		c.send("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n") // releases the last batch
+		c.readResponse(false)
+		mu.Lock()
+		defer mu.Unlock()
+		require.Len(t, kept, 21)
+		for _, k := range kept[:20] {
+			assert.Equal(t, strings.Repeat("#", len(k)), k)
+		}
+	})
 }

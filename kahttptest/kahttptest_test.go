@@ -223,3 +223,30 @@ func ExampleConn_SendString() {
 	// /b false
 	// true
 }
+
+// A body far past MaxOutboundBytes: the pooled handler waits for the
+// output to drain, which the in-memory connection does as the loop would.
+func TestLargeStreamedBody(t *testing.T) {
+	piece := strings.Repeat("y", 1000)
+	h := kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+		for range 5000 {
+			if _, err := w.WriteString(piece); err != nil {
+				return
+			}
+		}
+	})
+	for _, mode := range []kahttp.Mode{kahttp.Pooled, kahttp.Inline} {
+		t.Run(mode.String(), func(t *testing.T) {
+			c := kahttptest.NewConn(h, kahttptest.WithConfig(kahttp.Config{Mode: mode}))
+			defer c.Close()
+			for range 2 {
+				resps, err := c.SendString("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+				require.NoError(t, err)
+				require.Len(t, resps, 1)
+				assert.Len(t, resps[0].Body, 5_000_000)
+				assert.Equal(t, kahttptest.FramingChunked, resps[0].Framing)
+				assert.True(t, resps[0].KeepAlive)
+			}
+		})
+	}
+}
