@@ -30,7 +30,8 @@ type Request struct {
 	scratch tree.Params // the router's lookup positions, reused
 	remote  net.Addr
 	ctx     reqContext
-	poison  bool // overwrite buf and arena on release (Config.PoisonViews; poison.go)
+	uctx    context.Context // set by SetContext (values.go): what Context returns instead of &ctx
+	poison  bool            // overwrite buf and arena on release (Config.PoisonViews; poison.go)
 }
 
 // Param is one router parameter: Value is a view into the request path.
@@ -52,6 +53,7 @@ func releaseRequest(r *Request) {
 	}
 	r.buf, r.arena, r.path, r.params, r.remote, r.poison = nil, r.arena[:0], "", r.params[:0], nil, false
 	r.ctx.reset()
+	r.uctx = nil
 	requestPool.Put(r)
 }
 
@@ -196,8 +198,15 @@ func (r *Request) Body() []byte { return r.w.Body.Of(r.buf) }
 func (r *Request) RemoteAddr() net.Addr { return r.remote }
 
 // Context is cancelled when the client goes away or the server's Shutdown
-// deadline passes, so a handler waiting on I/O can stop.
-func (r *Request) Context() context.Context { return &r.ctx }
+// deadline passes, so a handler waiting on I/O can stop. Its Value returns
+// the request's values (SetValue). Middleware may replace it with one
+// derived from it (SetContext).
+func (r *Request) Context() context.Context {
+	if r.uctx != nil {
+		return r.uctx
+	}
+	return &r.ctx
+}
 
 // Param returns the router parameter key ("" if absent), a view into the path.
 func (r *Request) Param(key string) string {

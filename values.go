@@ -1,6 +1,7 @@
 package kahttp
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 )
@@ -83,4 +84,19 @@ func (c *reqContext) value(key any) any {
 func (c *reqContext) resetValues() {
 	clear(c.vals)
 	c.vals = c.vals[:0]
+}
+
+// SetContext makes ctx what Context returns from now on, as net/http's
+// r.WithContext: for middleware that derives a context from the request's
+// (a deadline with context.WithTimeout, a tracer's span, a library's
+// context.WithValue). Derive ctx from r.Context(), so it keeps the
+// request's cancellation and values; Value and SetValue keep working on
+// the request's own values either way. ctx is dropped when the request is
+// released; setting the request's own context back (the first Context())
+// undoes it. Like SetValue, it must not race with Context.
+func (r *Request) SetContext(ctx context.Context) {
+	if ctx == &r.ctx {
+		ctx = nil
+	}
+	r.uctx = ctx
 }

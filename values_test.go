@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/kahttp/kahttp"
 	"github.com/kahttp/kahttp/kahttptest"
@@ -136,4 +137,63 @@ func ExampleRequest_SetValue() {
 	resp, _ := kahttptest.Do(rt, httptest.NewRequest("GET", "/me", nil))
 	fmt.Println(resp.Text())
 	// Output: erin erin
+}
+
+type spanKey struct{}
+
+func TestSetContext(t *testing.T) {
+	cases := []struct {
+		name string
+		run  func(r *kahttp.Request) string
+		want string
+	}{
+		{"derived: its values and the request's", func(r *kahttp.Request) string {
+			r.SetValue(userKey{}, "ann")
+			r.SetContext(context.WithValue(r.Context(), spanKey{}, "span-1"))
+			r.SetValue(traceKey{}, 9) // after: still seen through the chain
+			ctx := r.Context()
+			return fmt.Sprintf("%v %v %v %v", ctx.Value(spanKey{}), ctx.Value(userKey{}), ctx.Value(traceKey{}), r.Value(spanKey{}))
+		}, "span-1 ann 9 <nil>"},
+		{"derived with a deadline", func(r *kahttp.Request) string {
+			ctx, cancel := context.WithTimeout(r.Context(), time.Hour)
+			defer cancel()
+			r.SetContext(ctx)
+			_, ok := r.Context().Deadline()
+			return fmt.Sprint(ok, r.Context().Err())
+		}, "true <nil>"},
+		{"cancelled with it", func(r *kahttp.Request) string {
+			ctx, cancel := context.WithCancel(r.Context())
+			r.SetContext(ctx)
+			cancel()
+			return fmt.Sprint(r.Context().Err())
+		}, "context canceled"},
+		{"back to the request's own", func(r *kahttp.Request) string {
+			own := r.Context()
+			r.SetContext(context.WithValue(own, spanKey{}, 1))
+			r.SetContext(own)
+			return fmt.Sprint(r.Context() == own, r.Context().Value(spanKey{}))
+		}, "true <nil>"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) { _, _ = w.WriteString(tc.run(r)) })
+			resp, err := kahttptest.Do(h, httptest.NewRequest("GET", "/", nil))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, resp.Text())
+		})
+	}
+	t.Run("released with the request", func(t *testing.T) {
+		h := kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+			_, _ = fmt.Fprintf(w, "%v", r.Context().Value(spanKey{}))
+			if r.Path() == "/set" {
+				r.SetContext(context.WithValue(r.Context(), spanKey{}, "leak"))
+			}
+		})
+		c := kahttptest.NewConn(h, kahttptest.WithConfig(kahttp.Config{Mode: kahttp.Inline}))
+		defer c.Close()
+		resps, err := c.SendString("GET /set HTTP/1.1\r\nHost: a\r\n\r\nGET /get HTTP/1.1\r\nHost: a\r\n\r\n")
+		require.NoError(t, err)
+		require.Len(t, resps, 2)
+		assert.Equal(t, "<nil>", resps[1].Text())
+	})
 }
