@@ -150,7 +150,8 @@ func (m *MemConn) SetTimeout(d time.Duration) { m.timeout = d }
 // pooled handlers as the event loop would, and keeps the rest (an
 // incomplete request) for the next Write. p is copied: with
 // Config.PoisonViews the server overwrites the bytes it consumed. After the
-// server closed the connection, Write returns io.ErrClosedPipe.
+// server closed the connection, Write returns io.ErrClosedPipe. After
+// ErrHandlerTimeout the handler still runs: Write(nil) waits for it again.
 func (m *MemConn) Write(p []byte) (int, error) {
 	if m.gone || m.c.closing {
 		return 0, io.ErrClosedPipe

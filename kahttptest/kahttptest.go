@@ -117,7 +117,8 @@ func (c *Conn) Do(req *http.Request) (*Response, error) {
 
 // Send sends raw bytes as the client would (one or more requests,
 // pipelined, or part of one) and returns the responses they completed, in
-// order. The bytes of an incomplete request wait for the next Send.
+// order. The bytes of an incomplete request wait for the next Send. After
+// kahttp.ErrHandlerTimeout, Send(nil) waits for the handler again.
 func (c *Conn) Send(raw []byte) ([]*Response, error) {
 	c.unread = append(c.unread, raw...)
 	ms, n := requestMethods(c.unread)

@@ -178,6 +178,10 @@ func TestRefusalsAndTimeouts(t *testing.T) {
 		_, err := c.SendString("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 		assert.ErrorIs(t, err, kahttp.ErrHandlerTimeout)
 		close(release)
+		resps, err := c.Send(nil) // waits for it again
+		require.NoError(t, err)
+		require.Len(t, resps, 1)
+		assert.Equal(t, 200, resps[0].Status)
 		require.NoError(t, c.Close())
 	})
 }
