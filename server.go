@@ -77,8 +77,10 @@ type Config struct {
 	// on its own, without a handler: a request it refuses (400, 413, 414,
 	// 417, 431, 501, 505…), a header timeout (408), a full worker pool
 	// (503), a handler panic nothing recovered (500). It runs on the event
-	// loop, possibly on several at once: it must be quick and must not
-	// block. middleware.LogRefusals logs them as AccessLog logs requests.
+	// loop (on the worker for a pooled handler's panic), possibly on several
+	// at once: it must be quick, must not block, and must be safe for
+	// concurrent use. middleware.LogRefusals logs them as AccessLog logs
+	// requests.
 	OnRefusal func(Refusal)
 
 	// ServerName is sent in the Server field ("kahttp"); "-" sends none.
