@@ -28,7 +28,12 @@ type Conn struct {
 
 	deadline atomic.Int64 // unix nanoseconds; 0 = none
 	expired  atomic.Bool
-	watched  atomic.Bool
+	// watched: written only under eng.watchMu, together with the engine's
+	// watching map (so the two never disagree); read without it as a fast
+	// path. unwatchable: under eng.watchMu: the connection is gone and may
+	// not enter the map again (a worker's late Watch(true) would leak it).
+	watched     atomic.Bool
+	unwatchable bool
 
 	// Session is the protocol's per-connection state.
 	Session any
@@ -117,8 +122,9 @@ func (c *Conn) SetDeadline(t time.Time) {
 
 // Watch asks for a Traffic call on every fast tick while on: the way to
 // notice that the outbound buffer drained, since gnet has no event for it.
+// Any goroutine: the loop and a pooled worker both call it.
 func (c *Conn) Watch(on bool) {
-	if c.watched.Swap(on) != on {
+	if c.watched.Load() != on {
 		c.eng.watch(c, on)
 	}
 }
