@@ -89,6 +89,13 @@ func main() {
 		listAll()
 		return
 	}
+	if o.faults {
+		if err := faultsMain(&o); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := benchMain(&o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)

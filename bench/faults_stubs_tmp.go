@@ -1,0 +1,8 @@
+package main
+
+func floodScenario() faultScenario     { return faultScenario{Name: "flood"} }
+func slowlorisScenario() faultScenario { return faultScenario{Name: "slowloris"} }
+func fdLimitScenario() faultScenario   { return faultScenario{Name: "fdlimit"} }
+func resetScenario() faultScenario     { return faultScenario{Name: "resets"} }
+func shutdownScenario() faultScenario  { return faultScenario{Name: "shutdown"} }
+func burstScenario() faultScenario     { return faultScenario{Name: "burst"} }
