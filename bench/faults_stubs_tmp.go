@@ -1,6 +1,5 @@
 package main
 
-func slowlorisScenario() faultScenario { return faultScenario{Name: "slowloris"} }
 func fdLimitScenario() faultScenario   { return faultScenario{Name: "fdlimit"} }
 func resetScenario() faultScenario     { return faultScenario{Name: "resets"} }
 func shutdownScenario() faultScenario  { return faultScenario{Name: "shutdown"} }
