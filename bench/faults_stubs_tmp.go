@@ -1,4 +1,3 @@
 package main
 
-func shutdownScenario() faultScenario  { return faultScenario{Name: "shutdown"} }
 func burstScenario() faultScenario     { return faultScenario{Name: "burst"} }

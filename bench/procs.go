@@ -79,6 +79,8 @@ func serveMain(o *options) error {
 	go func() {
 		<-sigs
 		stopAt = time.Now()
+		// When the drain began, for the shutdown fault scenario.
+		fmt.Printf("draining since %d\n", stopAt.UnixNano())
 		close(stop)
 	}()
 	err := def.Run(o.addr, stop)
