@@ -1,3 +1,0 @@
-package main
-
-func burstScenario() faultScenario     { return faultScenario{Name: "burst"} }
