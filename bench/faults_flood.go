@@ -17,7 +17,7 @@ import (
 
 const (
 	floodConns      = 20
-	floodDuration   = 6 * time.Second
+	floodDuration   = 5 * time.Second
 	floodBatch      = 64 // requests per write
 	floodAfter      = 5 * time.Second
 	floodMaxBytes   = 256 << 20 // bound on what one connection writes

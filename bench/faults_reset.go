@@ -17,7 +17,7 @@ import (
 
 const (
 	resetTotal     = 1600 // connections reset in all
-	resetBound     = 5 * time.Second
+	resetBound     = 3 * time.Second
 	resetWorkers   = 16
 	resetSettle    = 3 * time.Second // for the sockets to return to the baseline
 	resetMaxGrowth = 64 << 20        // RSS growth above this fails the row

@@ -44,7 +44,7 @@ func drainStart(lines []string, def time.Time) time.Time {
 func shutdownScenario() faultScenario {
 	return faultScenario{
 		Name: "shutdown",
-		Desc: fmt.Sprintf("%d keep-alive connections loop GET /plaintext (half) and GET /sleep?ms=200 (half), reconnecting when closed, while a dialer opens a new connection per GET /plaintext; SIGTERM after %v; clients stop when the server has exited (bound %v). Lost = written and never answered. Verdict: FAIL when a request on a connection opened before the SIGTERM is lost, or the server does not exit cleanly within %v",
+		Desc: fmt.Sprintf("%d keep-alive connections loop GET /plaintext (half) and GET /sleep?ms=200 (half), reconnecting when closed, while a dialer opens a new connection per GET /plaintext; SIGTERM after %v; clients stop when the server has exited (bound %v). Lost = written and never answered. Verdict: FAIL when a request is lost, on a connection opened before the SIGTERM or after it (a refused connect is not a loss: the client knows the request was not taken; an EOF on an existing connection whose last response came before the drain began is the HTTP/1.1 idle-close race, counted apart), or the server does not exit cleanly within %v",
 			shutConns, shutAfter, shutExitBound, shutExitBound),
 		Run: runShutdownFault,
 	}

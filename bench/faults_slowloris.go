@@ -16,7 +16,7 @@ import (
 
 const (
 	slowConns      = 500
-	slowBound      = 13 * time.Second // kahttp's HeaderTimeout is 10 s
+	slowBound      = 12 * time.Second // kahttp's HeaderTimeout is 10 s
 	slowEvery      = time.Second
 	slowProbeEvery = 250 * time.Millisecond
 	slowProbeMax   = time.Second // a normal request slower than this fails the row
