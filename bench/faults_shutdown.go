@@ -52,18 +52,18 @@ func shutdownScenario() faultScenario {
 
 // shutTally counts requests by when their connection was opened.
 type shutTally struct {
-	sigAt   atomic.Int64 // unix ns of the SIGTERM, 0 before
-	mu      sync.Mutex
-	before  int64 // answered before the SIGTERM
-	exAns   int64 // existing connections: answered after the SIGTERM
-	exLost  outcomes
+	sigAt  atomic.Int64 // unix ns of the SIGTERM, 0 before
+	mu     sync.Mutex
+	before int64 // answered before the SIGTERM
+	exAns  int64 // existing connections: answered after the SIGTERM
+	exLost outcomes
 	// closedAfter holds, for each request on an existing connection that
 	// met an EOF, when the connection's previous response arrived (zero:
 	// none). Sorted out once the server says when its drain began.
 	closedAfter []time.Time
-	newAns  int64
-	newLost outcomes
-	refused int64 // connects after the SIGTERM that failed
+	newAns      int64
+	newLost     outcomes
+	refused     int64 // connects after the SIGTERM that failed
 }
 
 func (t *shutTally) sent() bool { return t.sigAt.Load() != 0 }
@@ -182,9 +182,9 @@ func runShutdownFault(fx *faultEnv, name string, v *verdict) string {
 // a new connection per request) until stop.
 func shutClient(addr, path string, dialer bool, stop *atomic.Bool, t *shutTally) {
 	var (
-		k        *keepConn
-		dialed   time.Time
-		lastAt   time.Time // when the last response on k arrived
+		k      *keepConn
+		dialed time.Time
+		lastAt time.Time // when the last response on k arrived
 	)
 	defer func() {
 		if k != nil {
