@@ -50,51 +50,80 @@ func shutdownScenario() faultScenario {
 	}
 }
 
-// shutTally counts requests by when their connection was opened.
+// shutTally collects what the clients saw.
 type shutTally struct {
-	sigAt  atomic.Int64 // unix ns of the SIGTERM, 0 before
-	mu     sync.Mutex
-	before int64 // answered before the SIGTERM
-	exAns  int64 // existing connections: answered after the SIGTERM
-	exLost outcomes
-	// closedAfter holds, for each request on an existing connection that
-	// met an EOF, when the connection's previous response arrived (zero:
-	// none). Sorted out once the server says when its drain began.
-	closedAfter []time.Time
-	newAns      int64
-	newLost     outcomes
-	refused     int64 // connects after the SIGTERM that failed
+	sigAt   atomic.Int64 // unix ns when the SIGTERM was sent, 0 before
+	mu      sync.Mutex
+	before  int64       // answered before the SIGTERM was sent
+	events  []shutEvent // requests answered after it, and every request lost
+	refused int64       // connects after the SIGTERM that failed
+}
+
+// shutEvent is one request, sorted out by classifyShutdown once the server
+// has said when its drain began.
+type shutEvent struct {
+	dialed time.Time // when its connection was opened
+	lastAt time.Time // when the previous response on that connection arrived (zero: none)
+	result string    // "" when answered; else "closed" (EOF), "reset", "timeout", "status N", …
 }
 
 func (t *shutTally) sent() bool { return t.sigAt.Load() != 0 }
 
-// isNew says whether a connection dialed at d counts as new.
-func (t *shutTally) isNew(dialed time.Time) bool {
-	s := t.sigAt.Load()
-	return s != 0 && dialed.UnixNano() >= s
-}
-
-func (t *shutTally) answered(dialed time.Time) {
+func (t *shutTally) add(e shutEvent) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	switch {
-	case !t.sent():
+	if e.result == "" && !t.sent() {
 		t.before++
-	case t.isNew(dialed):
-		t.newAns++
-	default:
-		t.exAns++
+		return
 	}
+	t.events = append(t.events, e)
 }
 
-// lost records a request written and not answered, and why.
-func (t *shutTally) lost(dialed time.Time, why string) {
-	if t.isNew(dialed) {
-		t.newLost.add(why)
-	} else {
-		t.exLost.add(why)
-	}
+// shutCounts is the outcome after the drain began.
+type shutCounts struct {
+	exAns, newAns   int
+	exLost, newLost outcomes
+	races           int // EOF on an idle existing connection: the HTTP/1.1 race
 }
+
+// classifyShutdown sorts the events by the drain's start. A connection
+// opened before it is "existing", after it "new". An EOF (not a RST) means
+// the server closed the connection before the request arrived: had the
+// request been there unread, the close would have sent a RST. On a new
+// connection that is a loss (accepted, then dropped instead of refused).
+// On an existing one it depends on the server's last response there: if it
+// came after the drain began (with shutDrainSlack for one written just
+// before) it should have said Connection: close, a loss; if before, it is
+// the idle-connection race of HTTP/1.1, which clients retry (RFC 9112
+// §9.3.1), counted apart.
+func classifyShutdown(events []shutEvent, drain time.Time) *shutCounts {
+	c := &shutCounts{}
+	for _, e := range events {
+		isNew := !e.dialed.Before(drain)
+		switch {
+		case e.result == "" && isNew:
+			c.newAns++
+		case e.result == "":
+			c.exAns++
+		case e.result == "closed" && isNew:
+			c.newLost.add("accepted, then closed without a response")
+		case e.result == "closed" && (e.lastAt.IsZero() || e.lastAt.Before(drain.Add(shutDrainSlack))):
+			c.races++
+		case e.result == "closed":
+			c.exLost.add("closed after a keep-alive response sent during the drain")
+		case e.result == "reset" && isNew:
+			c.newLost.add("reset: closed with the request unread")
+		case e.result == "reset":
+			c.exLost.add("reset: closed with the request unread")
+		case isNew:
+			c.newLost.add(e.result)
+		default:
+			c.exLost.add(e.result)
+		}
+	}
+	return c
+}
+
 func runShutdownFault(fx *faultEnv, name string, v *verdict) string {
 	p, err := fx.start(name)
 	if err != nil {
@@ -133,21 +162,8 @@ func runShutdownFault(fx *faultEnv, name string, v *verdict) string {
 	stop.Store(true)
 	wg.Wait()
 
-	// An EOF (not a RST) means the server closed the connection before the
-	// request arrived: had the request been there unread, the close would
-	// have sent a RST. If the server's last response came before its drain
-	// began, that is the idle-connection race of HTTP/1.1, which clients
-	// retry (RFC 9112 §9.3.1); if it came during the drain, that response
-	// should have said Connection: close.
 	drain := drainStart(p.output(), time.Unix(0, t.sigAt.Load()))
-	races := 0
-	for _, last := range t.closedAfter {
-		if last.IsZero() || last.Before(drain.Add(shutDrainSlack)) {
-			races++
-		} else {
-			t.exLost.add("closed after a keep-alive response sent during the drain")
-		}
-	}
+	c := classifyShutdown(t.events, drain)
 	var outLines []string
 	for _, l := range p.output() {
 		if !strings.HasPrefix(l, "draining since ") {
@@ -156,7 +172,7 @@ func runShutdownFault(fx *faultEnv, name string, v *verdict) string {
 	}
 	out := strings.Join(outLines, " | ")
 	figs := fmt.Sprintf("answered before SIGTERM %d; after it, existing connections: %d answered, %d lost%s, %d idle-close races; new connections: %d answered, %d lost%s, %d refused; ",
-		t.before, t.exAns, t.exLost.total(), paren(t.exLost.String()), races, t.newAns, t.newLost.total(), paren(t.newLost.String()), t.refused)
+		t.before, c.exAns, c.exLost.total(), paren(c.exLost.String()), c.races, c.newAns, c.newLost.total(), paren(c.newLost.String()), t.refused)
 	if exited {
 		figs += fmt.Sprintf("exited %v after SIGTERM (exit %d, %q)", exitAfter.Round(time.Millisecond), p.Cmd.ProcessState.ExitCode(), out)
 		if p.Cmd.ProcessState.ExitCode() != 0 || !strings.Contains(out, "shutdown: clean") {
@@ -166,11 +182,11 @@ func runShutdownFault(fx *faultEnv, name string, v *verdict) string {
 		figs += fmt.Sprintf("still running %v after SIGTERM", shutExitBound)
 		v.failf("did not exit within %v of SIGTERM", shutExitBound)
 	}
-	if n := t.exLost.total(); n > 0 {
-		v.failf("%d requests lost on existing connections (%s)", n, t.exLost.String())
+	if n := c.exLost.total(); n > 0 {
+		v.failf("%d requests lost on existing connections (%s)", n, c.exLost.String())
 	}
-	if n := t.newLost.total(); n > 0 {
-		v.failf("%d requests lost on new connections (%s)", n, t.newLost.String())
+	if n := c.newLost.total(); n > 0 {
+		v.failf("%d requests lost on new connections (%s)", n, c.newLost.String())
 	}
 	if t.before == 0 {
 		v.failf("no request answered before the SIGTERM")
@@ -197,7 +213,7 @@ func shutClient(addr, path string, dialer bool, stop *atomic.Bool, t *shutTally)
 			var err error
 			dialed, lastAt = time.Now(), time.Time{}
 			if k, err = dialKeep(addr, time.Second); err != nil {
-				if t.isNew(dialed) {
+				if t.sent() {
 					t.mu.Lock()
 					t.refused++
 					t.mu.Unlock()
@@ -215,23 +231,16 @@ func shutClient(addr, path string, dialer bool, stop *atomic.Bool, t *shutTally)
 			continue
 		}
 		status, _, keep, err := k.rr.readResponse(false)
+		e := shutEvent{dialed: dialed, lastAt: lastAt}
 		switch {
-		case err == nil && status == 200:
-			t.answered(dialed)
-			lastAt = time.Now()
-		case err != nil && ioKind(err) == "closed" && t.isNew(dialed):
-			t.lost(dialed, "accepted, then closed without a response")
-		case err != nil && ioKind(err) == "closed":
-			t.mu.Lock()
-			t.closedAfter = append(t.closedAfter, lastAt)
-			t.mu.Unlock()
-		case err != nil && ioKind(err) == "reset":
-			t.lost(dialed, "reset: closed with the request unread")
 		case err != nil:
-			t.lost(dialed, ioKind(err))
+			e.result = ioKind(err)
+		case status != 200:
+			e.result = fmt.Sprintf("status %d", status)
 		default:
-			t.lost(dialed, fmt.Sprintf("status %d", status))
+			lastAt = time.Now()
 		}
+		t.add(e)
 		if err != nil || !keep || dialer {
 			k.c.Close()
 			k = nil

@@ -143,3 +143,33 @@ func TestFaultReportMarkdown(t *testing.T) {
 		}
 	}
 }
+
+func TestClassifyShutdown(t *testing.T) {
+	drain := time.Unix(1000, 0)
+	before := drain.Add(-time.Second)
+	justBefore := drain.Add(-time.Millisecond)
+	after := drain.Add(100 * time.Millisecond)
+	events := []shutEvent{
+		{dialed: before, lastAt: after}, // existing, answered during the drain
+		{dialed: after},                 // new, answered
+		{dialed: before, lastAt: justBefore, result: "closed"},                      // idle-close race
+		{dialed: before, result: "closed"},                                          // first request of an idle connection: race
+		{dialed: before, lastAt: drain.Add(2 * time.Millisecond), result: "closed"}, // within the slack: race
+		{dialed: before, lastAt: after, result: "closed"},                           // keep-alive promised during the drain
+		{dialed: before, lastAt: justBefore, result: "reset"},                       // request dropped unread
+		{dialed: before, lastAt: justBefore, result: "timeout"},
+		{dialed: after, result: "closed"},
+		{dialed: after, result: "reset"},
+		{dialed: after, result: "status 503"},
+	}
+	c := classifyShutdown(events, drain)
+	if c.exAns != 1 || c.newAns != 1 || c.races != 3 {
+		t.Errorf("answered %d existing, %d new, %d races; want 1, 1, 3", c.exAns, c.newAns, c.races)
+	}
+	if got, want := c.exLost.String(), "closed after a keep-alive response sent during the drain 1, reset: closed with the request unread 1, timeout 1"; got != want {
+		t.Errorf("existing lost: %s\nwant %s", got, want)
+	}
+	if got, want := c.newLost.String(), "accepted, then closed without a response 1, reset: closed with the request unread 1, status 503 1"; got != want {
+		t.Errorf("new lost: %s\nwant %s", got, want)
+	}
+}
