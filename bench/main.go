@@ -120,6 +120,10 @@ func listAll() {
 		}
 		fmt.Printf(" %s %-24s %s\n", q, c.Name(), c.Desc)
 	}
+	fmt.Println("fault scenarios (-faults):")
+	for _, s := range faultScenarios() {
+		fmt.Printf("   %-24s %s\n", s.Name, s.Desc)
+	}
 }
 
 func benchMain(o *options) error {
