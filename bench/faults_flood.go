@@ -108,6 +108,7 @@ func runFloodFault(fx *faultEnv, name string, v *verdict) string {
 		peakRSS = max(peakRSS, hwm)
 	}
 	heldSock, _ := procSockets(p.Pid)
+	ends := summarizeEnds(recs, time.Now())
 	for _, c := range conns {
 		if c != nil {
 			c.Close() // unread responses in our receive buffer: the kernel sends a RST
@@ -123,7 +124,7 @@ func runFloodFault(fx *faultEnv, name string, v *verdict) string {
 	}
 	perConn := float64(peakRSS-baseRSS) / floodConns
 	figs := fmt.Sprintf("each client wrote %s (kernel buffers included); ended: %s; RSS %s before, peak %s (+%s per connection), %v after the clients left %s; sockets %d before, %d at the end of the flood, %d after; /plaintext beside: %d ok (max %v), %d failed",
-		fmtMiB(written/floodConns), summarizeEnds(recs), fmtMiB(baseRSS), fmtMiB(peakRSS), fmtMiB(int64(perConn)),
+		fmtMiB(written/floodConns), ends, fmtMiB(baseRSS), fmtMiB(peakRSS), fmtMiB(int64(perConn)),
 		floodAfter, fmtMiB(afterRSS), baseSock, heldSock, afterSock, probeOK, probeMax.Round(time.Millisecond), len(probeErr))
 	if perConn > floodMaxPerConn {
 		v.failf("peak RSS grew %s per flooding connection (limit %s)", fmtMiB(int64(perConn)), fmtMiB(floodMaxPerConn))
@@ -138,17 +139,16 @@ func runFloodFault(fx *faultEnv, name string, v *verdict) string {
 	return figs
 }
 
-// summarizeEnds says how the flooding connections ended: "20 stalled (the
-// server stopped reading and kept them open)", "3 reset by the server after
-// 1.2–2.0 s", …
-func summarizeEnds(recs []floodConn) string {
+// summarizeEnds says how the flooding connections had ended at now, the end
+// of the flood: "20 stalled (server stopped reading, kept open)", "3 reset
+// by the server after 1.2–2.0 s", …
+func summarizeEnds(recs []floodConn, now time.Time) string {
 	type span struct {
 		n        int
 		min, max time.Duration
 	}
 	kinds := map[string]*span{}
 	var order []string
-	now := time.Now()
 	for i := range recs {
 		r := &recs[i]
 		k := r.endKind

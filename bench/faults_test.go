@@ -85,7 +85,7 @@ func TestSummarizeEnds(t *testing.T) {
 		{lastProgress: now}, // still being read
 		{endKind: "closed", endAt: 500 * time.Millisecond},
 	}
-	got := summarizeEnds(recs)
+	got := summarizeEnds(recs, now)
 	want := "2 reset by the server after 1.2–2.0 s, 2 stalled (server stopped reading, kept open), 1 still read by the server at the end, 1 closed by the server after 0.5–0.5 s"
 	if got != want {
 		t.Errorf("summarizeEnds:\n got %s\nwant %s", got, want)
