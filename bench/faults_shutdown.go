@@ -15,7 +15,8 @@ import (
 // connection per request; SIGTERM comes after 2 s. A request the server
 // read must be answered: what counts is every request written on a
 // connection and never answered (EOF, reset or no response in time), on
-// connections opened before the SIGTERM ("existing") and after it ("new").
+// connections opened before the server's drain began ("existing") and after
+// it ("new"); classifyShutdown sorts them out.
 
 const (
 	shutConns      = 32
