@@ -360,6 +360,7 @@ func (s *session) serve(req *Request, raw []byte) {
 	s.sent100 = false
 	req.bind(raw)
 	req.remote = s.remote
+	req.srv = s.srv
 	keep, reason, left := s.policy(req)
 	h, mode := s.srv.route(req)
 	if s.inlineOnly {

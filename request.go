@@ -30,6 +30,7 @@ type Request struct {
 	scratch tree.Params // the router's lookup positions, reused
 	remote  net.Addr
 	ctx     reqContext
+	srv     *Server // for ShuttingDown
 }
 
 // Param is one router parameter: Value is a view into the request path.
@@ -46,7 +47,7 @@ func acquireRequest() *Request {
 }
 
 func releaseRequest(r *Request) {
-	r.buf, r.arena, r.path, r.params, r.remote = nil, r.arena[:0], "", r.params[:0], nil
+	r.buf, r.arena, r.path, r.params, r.remote, r.srv = nil, r.arena[:0], "", r.params[:0], nil, nil
 	r.ctx.reset()
 	requestPool.Put(r)
 }
@@ -194,6 +195,17 @@ func (r *Request) RemoteAddr() net.Addr { return r.remote }
 // Context is cancelled when the client goes away or the server's Shutdown
 // deadline passes, so a handler waiting on I/O can stop.
 func (r *Request) Context() context.Context { return &r.ctx }
+
+// ShuttingDown is closed when the server's Shutdown begins. A long-lived
+// handler (server-sent events, a stream) should end its response then:
+// Shutdown waits for handlers until its context ends, and only then
+// cancels their Context. Nil (never closed) outside a server.
+func (r *Request) ShuttingDown() <-chan struct{} {
+	if r.srv == nil {
+		return nil
+	}
+	return r.srv.shuttingDown
+}
 
 // Param returns the router parameter key ("" if absent), a view into the path.
 func (r *Request) Param(key string) string {
