@@ -26,6 +26,9 @@ type Conn struct {
 	closing bool
 	aborted bool // loop only: close at the end of the batch, dropping unsent output
 
+	need       int           // loop only: Traffic waits for this many buffered bytes (see Need)
+	needExtend time.Duration // loop only: how far each read moves the deadline while waiting
+
 	deadline atomic.Int64 // unix nanoseconds; 0 = none
 	expired  atomic.Bool
 	// watched: written only under eng.watchMu, together with the engine's
@@ -97,6 +100,25 @@ func (c *Conn) CloseAfterFlush(linger time.Duration) {
 // Further input is discarded. Loop only.
 func (c *Conn) Abort() {
 	c.closing, c.aborted = true, true
+}
+
+// Need tells the loop that Traffic can consume nothing until n bytes are
+// buffered (say, a request whose body has that many bytes left to
+// arrive): read events before that do not call Traffic, and each moves the
+// deadline extend ahead, so a body that keeps arriving is not timed out.
+// It lasts until the next Traffic call. Loop only.
+func (c *Conn) Need(n int, extend time.Duration) {
+	c.need, c.needExtend = n, extend
+}
+
+// Unread is the number of bytes received by the socket and not yet read
+// by the loop (FIONREAD): a connection with none buffered may still have
+// a request on its way in. Loop only.
+func (c *Conn) Unread() int {
+	if c.gone {
+		return 0
+	}
+	return unreadBytes(c.fd)
 }
 
 // Closing reports whether CloseAfterFlush or Abort was called. Loop only.

@@ -314,6 +314,13 @@ func (ev *events) OnTraffic(gc gnet.Conn) gnet.Action {
 		}
 		ev.e.h.Expired(c)
 	}
+	if !c.closing && c.need > 0 && gc.InboundBuffered() < c.need {
+		// Not enough for the Handler yet: no Peek, which would copy all
+		// the input held so far on every read (quadratic in a body's size).
+		c.SetDeadline(time.Now().Add(c.needExtend))
+		return ev.settle(c)
+	}
+	c.need = 0
 	if !c.closing {
 		in, _ := gc.Peek(-1)
 		if n := ev.e.h.Traffic(c, in); n > 0 && !c.gone {
