@@ -38,6 +38,8 @@ type transport interface {
 	Pending() int
 	CloseAfterFlush(linger time.Duration)
 	Abort()
+	Need(n int, extend time.Duration)
+	Unread() int
 	Closing() bool
 	SetDeadline(t time.Time)
 	Watch(on bool)
@@ -252,6 +254,13 @@ func (s *session) traffic(in []byte) int {
 // idle is between requests with nothing buffered.
 func (s *session) idle() {
 	if s.srv.draining.Load() {
+		if s.c.Unread() > 0 {
+			// Not idle: a request is in the socket, not yet read (a Wake
+			// can run before the read event). Closing now would reset the
+			// connection with the request unanswered; its read event
+			// comes next, and it is answered with Connection: close.
+			return
+		}
 		s.closeWith(reasonShutdown)
 		return
 	}
@@ -274,6 +283,12 @@ func (s *session) incomplete(req *Request) {
 	s.pending = req
 	s.phase = phaseBody
 	s.c.SetDeadline(s.srv.deadline(s.srv.cfg.IdleTimeout))
+	if !req.w.Chunked && req.w.ContentLength > 0 {
+		// Parse it again only once the whole body is in: the request ends
+		// exactly there (HeadEnd counts from the start of the unconsumed
+		// input, as the loop's buffer will once this call returns).
+		s.c.Need(req.w.HeadEnd+int(req.w.ContentLength), s.srv.cfg.IdleTimeout)
+	}
 	if req.w.Expect100 && !s.sent100 {
 		// The client waits for this before it sends the body (RFC 9110 §10.1.1).
 		s.sent100 = true
@@ -360,6 +375,7 @@ func (s *session) serve(req *Request, raw []byte) {
 	s.sent100 = false
 	req.bind(raw)
 	req.remote = s.remote
+	req.srv = s.srv
 	keep, reason, left := s.policy(req)
 	h, mode := s.srv.route(req)
 	if s.inlineOnly {

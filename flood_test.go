@@ -1,12 +1,9 @@
 package kahttp
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"io"
 	"net"
-	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -55,15 +52,7 @@ func TestPipelineFloodNeverReadKeepsMemoryBounded(t *testing.T) {
 				}()
 			}
 
-			// Others are served meanwhile.
-			for range 5 {
-				c := dial(t, srv)
-				_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-				require.NoError(t, err)
-				body, _ := io.ReadAll(resp.Body)
-				assert.Equal(t, answer, string(body))
-			}
+			assertOthersServed(t, srv, answer)
 			wg.Wait()
 			cancel()
 

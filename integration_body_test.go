@@ -1,6 +1,9 @@
 package kahttp_test
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"testing"
@@ -125,5 +128,32 @@ func TestIntegrationBodyByteByByte(t *testing.T) {
 		require.Equal(t, 200, r.Status)
 		require.Equal(t, body, string(r.Body))
 		c.expectOpen()
+	})
+}
+
+// A large Content-Length body arriving in pieces is parsed once, when it is
+// all in (the loop waits for its last byte instead of re-reading what it
+// holds on every read), keeps its connection's timer alive while it
+// arrives, and the request pipelined right after it is answered too.
+func TestIntegrationLargeBodyInPieces(t *testing.T) {
+	forModes(t, func(t *testing.T, mode kahttp.Mode) {
+		const size = 3 << 20
+		_, addr := startServer(t, kahttp.Config{Mode: mode, IdleTimeout: time.Second},
+			func(w *kahttp.Response, r *kahttp.Request) {
+				sum := sha256.Sum256(r.Body())
+				_, _ = w.WriteString(r.Method() + " " + strconv.Itoa(len(r.Body())) + " " + hex.EncodeToString(sum[:]))
+			})
+		body := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+		c := dial(t, addr)
+		c.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: " + strconv.Itoa(size) + "\r\n\r\n")
+		const piece = 256 << 10
+		for off := 0; off < size-piece; off += piece {
+			c.send(string(body[off : off+piece]))
+			time.Sleep(150 * time.Millisecond) // 11 pauses: longer than IdleTimeout in all
+		}
+		c.send(string(body[size-piece:]) + getReq("/after"))
+		sum := sha256.Sum256(body)
+		assert.Equal(t, "POST "+strconv.Itoa(size)+" "+hex.EncodeToString(sum[:]), string(c.readResponse(false).Body))
+		assert.Equal(t, "GET 0 "+hex.EncodeToString(sha256.New().Sum(nil)), string(c.readResponse(false).Body))
 	})
 }

@@ -1,8 +1,11 @@
 package kahttp_test
 
 import (
+	"bufio"
 	"context"
+	"net"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -177,7 +180,9 @@ func TestIntegrationPipelineAfterClose(t *testing.T) {
 }
 
 // TestIntegrationShutdown: Shutdown closes an idle keep-alive connection,
-// and a request in progress completes with Connection: close.
+// and a request in progress completes with Connection: close. Once the
+// drain has begun, a new connection is refused, so the client can retry
+// elsewhere, instead of being accepted and then dropped unanswered.
 func TestIntegrationShutdown(t *testing.T) {
 	t.Parallel()
 	release := make(chan struct{})
@@ -208,7 +213,18 @@ func TestIntegrationShutdown(t *testing.T) {
 		defer cancel()
 		done <- srv.Shutdown(ctx)
 	}()
-	idle.expectClosed()
+	idle.expectClosed() // the drain has begun; the slow handler keeps Shutdown waiting
+	for i := range 5 {
+		c, err := net.DialTimeout("tcp", addr, ioTimeout)
+		if err != nil {
+			assert.ErrorIs(t, err, syscall.ECONNREFUSED, "dial %d", i)
+			continue
+		}
+		// Accepted: then it must be answered in full, never dropped.
+		late := &client{t: t, conn: c.(*net.TCPConn), br: bufio.NewReader(c)}
+		assert.Equal(t, "done /late", string(late.roundTrip(getReq("/late")).Body), "dial %d", i)
+		_ = c.Close()
+	}
 	close(release)
 	r := busy.readResponse(false)
 	assert.Equal(t, 200, r.Status)

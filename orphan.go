@@ -84,6 +84,8 @@ func (o *orphanConn) close() {
 func (o *orphanConn) Pending() int                  { return 0 }
 func (o *orphanConn) CloseAfterFlush(time.Duration) { o.closing = true }
 func (o *orphanConn) Abort()                        { o.closing = true }
+func (o *orphanConn) Need(int, time.Duration)       {}
+func (o *orphanConn) Unread() int                   { return 0 }
 func (o *orphanConn) Closing() bool                 { return o.closing || o.err != nil }
 func (o *orphanConn) SetDeadline(time.Time)         {}
 func (o *orphanConn) Watch(bool)                    {}

@@ -30,6 +30,7 @@ type Request struct {
 	scratch tree.Params // the router's lookup positions, reused
 	remote  net.Addr
 	ctx     reqContext
+	srv     *Server         // for ShuttingDown
 	uctx    context.Context // set by SetContext (values.go): what Context returns instead of &ctx
 	poison  bool            // overwrite buf and arena on release (Config.PoisonViews; poison.go)
 }
@@ -51,7 +52,8 @@ func releaseRequest(r *Request) {
 	if r.poison {
 		r.poisonViews()
 	}
-	r.buf, r.arena, r.path, r.params, r.remote, r.poison = nil, r.arena[:0], "", r.params[:0], nil, false
+	r.buf, r.arena, r.path, r.params, r.remote, r.srv = nil, r.arena[:0], "", r.params[:0], nil, nil
+	r.poison = false
 	r.ctx.reset()
 	r.uctx = nil
 	requestPool.Put(r)
@@ -206,6 +208,17 @@ func (r *Request) Context() context.Context {
 		return r.uctx
 	}
 	return &r.ctx
+}
+
+// ShuttingDown is closed when the server's Shutdown begins. A long-lived
+// handler (server-sent events, a stream) should end its response then:
+// Shutdown waits for handlers until its context ends, and only then
+// cancels their Context. Nil (never closed) outside a server.
+func (r *Request) ShuttingDown() <-chan struct{} {
+	if r.srv == nil {
+		return nil
+	}
+	return r.srv.shuttingDown
 }
 
 // Param returns the router parameter key ("" if absent), a view into the path.

@@ -136,20 +136,21 @@ type Server struct {
 	limits   wire.Limits
 	pool     *pool
 
-	mu       sync.Mutex
-	eng      *eventloop.Engine
-	ln       net.Listener  // tests only: served instead of listening on Start's addr
-	sweep    time.Duration // how often deadlines are checked, and how stale the coarse clock may be
-	closing  atomic.Bool   // Shutdown was called
-	draining atomic.Bool   // set by Shutdown once the listener is closed: connections close after their current request
-	stats    counters
-	inflight sync.WaitGroup // pooled handlers running
+	mu           sync.Mutex
+	eng          *eventloop.Engine
+	ln           net.Listener  // tests only: served instead of listening on Start's addr
+	sweep        time.Duration // how often deadlines are checked, and how stale the coarse clock may be
+	closing      atomic.Bool   // Shutdown was called
+	shuttingDown chan struct{} // closed when Shutdown begins
+	draining     atomic.Bool   // set by Shutdown once the listener is closed: connections close after their current request
+	stats        counters
+	inflight     sync.WaitGroup // pooled handlers running
 }
 
 // NewServer returns a server for h with cfg (zero fields take the defaults).
 func NewServer(h Handler, cfg Config) *Server {
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, handler: h}
+	s := &Server{cfg: cfg, handler: h, shuttingDown: make(chan struct{})}
 	s.resolver, _ = h.(Resolver)
 	s.limits = wire.Limits{
 		MaxRequestLine: cfg.MaxRequestLineBytes,
@@ -241,6 +242,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	eng.StopAccepting() // before draining: a connection opened from here on would be refused by Open
 	s.draining.Store(true)
+	close(s.shuttingDown)                          // long-lived handlers end their streams (Request.ShuttingDown)
 	eng.Each(func(c *eventloop.Conn) { c.Wake() }) // idle ones close; busy ones close after their response
 	var err error
 	poll := time.NewTicker(10 * time.Millisecond)

@@ -6,6 +6,32 @@ import (
 	"github.com/valyala/bytebufferpool"
 )
 
+// Life of a pooled request, in order (who runs each step in brackets):
+//
+//  1. [loop] traffic parses a complete request; serve routes it to a pooled
+//     handler and starts a batch (acquireTask): session.t. Complete
+//     requests parsed after it join the batch, inline routes too, up to
+//     maxBatch requests or maxBatchBytes.
+//  2. [loop] dispatch copies the batch's bytes out of the connection's
+//     buffer (the loop moves on) and submits the task to the pool;
+//     inflight is set under session.mu. While the batch runs, traffic
+//     parses nothing (the rest waits in the buffer, bounded by overInbound).
+//  3. [worker] runPooled runs the handlers in order. Each response is
+//     written into the task's sink; past flushAt the sink hands a piece to
+//     the loop with AsyncWrite (unsent counts it until its callback) and
+//     waits while too much is unsent or queued (mayFlush, drain, Watch).
+//  4. [worker] done is set under session.mu; if nothing is unsent the
+//     worker wakes the loop, else the last write's callback does.
+//  5. [loop] traffic sees the batch complete (done, unsent 0: no piece
+//     still queued behind the wake-up), sends the last response's bytes
+//     as the batch's output, applies its keep-alive verdict, and releases
+//     the task; parsing resumes with whatever the client sent meanwhile.
+//
+// If the connection goes away meanwhile, gone [loop] marks it closed and
+// cancels the requests' contexts; the worker finishes and drops the
+// batch (dropPooled). A client that half-closed is still owed its
+// answers: they go through orphan.go's dup of the socket.
+
 // runPooled runs a connection's batch on a worker goroutine, in order,
 // into the worker's own buffer; the loop picks the responses up when woken.
 func (s *session) runPooled(t *task) {

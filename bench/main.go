@@ -22,29 +22,31 @@ import (
 )
 
 type options struct {
-	quick      bool
-	scenarios  string
-	servers    string
-	duration   time.Duration
-	warmup     time.Duration
-	rounds     int
-	idleConns  int
-	maxReq     int64
-	loadgen    string
-	noisyPct   float64
-	retries    int
-	outDir     string
-	readme     string
-	noPin      bool
-	lgCPUs     string
-	srvCPUs    string
-	list       bool
-	serve      string
-	addr       string
-	serveCPUs  string
-	cpuProfile string
-	profileFor time.Duration
-	commandStr string
+	quick       bool
+	scenarios   string
+	servers     string
+	duration    time.Duration
+	warmup      time.Duration
+	rounds      int
+	idleConns   int
+	maxReq      int64
+	loadgen     string
+	noisyPct    float64
+	retries     int
+	outDir      string
+	readme      string
+	noPin       bool
+	lgCPUs      string
+	srvCPUs     string
+	list        bool
+	serve       string
+	addr        string
+	serveCPUs   string
+	serveNoFile int
+	faults      bool
+	cpuProfile  string
+	profileFor  time.Duration
+	commandStr  string
 }
 
 func main() {
@@ -69,6 +71,8 @@ func main() {
 	flag.StringVar(&o.serve, "serve", "", "run one server (a name from -list) instead of the benchmark")
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "with -serve: address to listen on")
 	flag.StringVar(&o.serveCPUs, "cpus", "", "with -serve: pin the server to these CPUs (re-executes itself)")
+	flag.IntVar(&o.serveNoFile, "nofile", 0, "with -serve: lower RLIMIT_NOFILE of the server to this many descriptors")
+	flag.BoolVar(&o.faults, "faults", false, "run the fault scenarios instead of the benchmark (see README: stream integrity, noise, floods, slowloris, fd exhaustion, resets, shutdown, pool burst)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "with -serve: write a CPU profile of the server to this file (see -profile-for)")
 	flag.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "with -cpuprofile: how long to profile, from the start")
 	flag.Parse()
@@ -83,6 +87,13 @@ func main() {
 	}
 	if o.list {
 		listAll()
+		return
+	}
+	if o.faults {
+		if err := faultsMain(&o); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if err := benchMain(&o); err != nil {
@@ -108,6 +119,10 @@ func listAll() {
 			q = "*"
 		}
 		fmt.Printf(" %s %-24s %s\n", q, c.Name(), c.Desc)
+	}
+	fmt.Println("fault scenarios (-faults):")
+	for _, s := range faultScenarios() {
+		fmt.Printf("   %-24s %s\n", s.Name, s.Desc)
 	}
 }
 

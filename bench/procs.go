@@ -5,15 +5,19 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -31,6 +35,18 @@ func serveMain(o *options) error {
 		}
 		if err := execPinned(cpus); err != nil {
 			return fmt.Errorf("pinning to CPUs %s: %w", o.serveCPUs, err)
+		}
+	}
+	if o.serveNoFile > 0 {
+		// For the fd-exhaustion fault scenario: set here, in the server's own
+		// process, after the Go runtime raised the soft limit at start-up.
+		var lim syscall.Rlimit
+		if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			return err
+		}
+		lim.Cur = min(uint64(o.serveNoFile), lim.Max)
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			return fmt.Errorf("-nofile %d: %w", o.serveNoFile, err)
 		}
 	}
 	aff, _ := getAffinity()
@@ -53,7 +69,36 @@ func serveMain(o *options) error {
 			fmt.Fprintln(os.Stderr, "bench: wrote", o.cpuProfile)
 		})
 	}
-	return def.Run(o.addr)
+	// SIGTERM and SIGINT drain the server gracefully, as examples/hello
+	// does; the line printed afterwards says how it went (the fault mode's
+	// shutdown scenario reads it).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	stop := make(chan struct{})
+	var stopAt time.Time
+	go func() {
+		<-sigs
+		stopAt = time.Now()
+		// When the drain began, for the shutdown fault scenario.
+		fmt.Printf("draining since %d\n", stopAt.UnixNano())
+		close(stop)
+	}()
+	err := def.Run(o.addr, stop)
+	select {
+	case <-stop:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Printf("shutdown: %v after %v\n", err, time.Since(stopAt).Round(time.Millisecond))
+			return err
+		}
+		fmt.Printf("shutdown: clean after %v\n", time.Since(stopAt).Round(time.Millisecond))
+		return nil
+	default:
+		if err == nil {
+			err = errors.New("server stopped by itself")
+		}
+		fmt.Printf("stopped: %v\n", err)
+		return err
+	}
 }
 
 // pinning describes how the load generator and the servers were placed.
@@ -165,6 +210,17 @@ type serverProc struct {
 	Pid  int
 	Info string // the server's "listening on" line
 	done chan struct{}
+
+	mu    sync.Mutex
+	lines []string // what the server printed after "listening on" (a few lines)
+}
+
+// output is what the server printed to stdout after its "listening on"
+// line (e.g. "shutdown: clean after 12ms"), complete once it has exited.
+func (s *serverProc) output() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.lines...)
 }
 
 func (s *serverProc) alive() bool {
@@ -205,6 +261,11 @@ func freePort() (string, error) {
 // startServer starts `bench -serve NAME` as its own process, pinned to the
 // servers' CPUs, and waits until it accepts connections.
 func startServer(name string, p *pinning) (*serverProc, error) {
+	return startServerArgs(name, p)
+}
+
+// startServerArgs is startServer with more -serve flags (e.g. -nofile).
+func startServerArgs(name string, p *pinning, extra ...string) (*serverProc, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -213,7 +274,7 @@ func startServer(name string, p *pinning) (*serverProc, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"-serve", name, "-addr", addr}
+	args := append([]string{"-serve", name, "-addr", addr}, extra...)
 	var cmd *exec.Cmd
 	switch {
 	case p.Pinned && p.Method == "taskset -c":
@@ -243,19 +304,28 @@ func startServer(name string, p *pinning) (*serverProc, error) {
 	}
 	s := &serverProc{Name: name, Addr: addr, Cmd: cmd, Pid: cmd.Process.Pid, done: make(chan struct{})}
 	ready := make(chan string, 1)
+	readDone := make(chan struct{})
 	go func() {
+		defer close(readDone)
 		sc := bufio.NewScanner(out)
+		listening := false
 		for sc.Scan() {
-			if l := sc.Text(); strings.HasPrefix(l, "listening on ") {
-				select {
-				case ready <- l:
-				default:
-				}
+			l := sc.Text()
+			if !listening && strings.HasPrefix(l, "listening on ") {
+				listening = true
+				ready <- l
+				continue
 			}
+			s.mu.Lock()
+			if len(s.lines) < 16 {
+				s.lines = append(s.lines, l)
+			}
+			s.mu.Unlock()
 		}
 		io.Copy(io.Discard, out)
 	}()
 	go func() {
+		<-readDone // Wait closes the pipe: read it to the end first
 		cmd.Wait()
 		close(s.done)
 	}()

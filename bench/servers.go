@@ -3,6 +3,7 @@ package main
 import (
 	"sort"
 	"strconv"
+	"time"
 )
 
 // The routes every server answers, with the same bytes:
@@ -41,9 +42,15 @@ var chunk1K = func() []byte {
 type serverDef struct {
 	Name  string
 	Desc  string
-	Order int                     // position in tables and in each round
-	Run   func(addr string) error // blocks while serving
+	Order int // position in tables and in each round
+	// Run serves on addr until stop is closed, then shuts down gracefully
+	// (finishing the requests in progress, within shutdownGrace) and
+	// returns. It returns early with the server's error if serving fails.
+	Run func(addr string, stop <-chan struct{}) error
 }
+
+// shutdownGrace bounds a server's graceful shutdown in -serve mode.
+const shutdownGrace = 5 * time.Second
 
 // registry holds the servers compiled into this binary; servers_kahttp.go
 // adds the kahttp servers from its init().

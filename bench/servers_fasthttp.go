@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -68,7 +69,18 @@ func fastHTTPHandler(ctx *fasthttp.RequestCtx) {
 	}
 }
 
-func runFastHTTP(addr string) error {
+// runFastHTTP serves with a default fasthttp.Server; on stop it drains with
+// ShutdownWithContext.
+func runFastHTTP(addr string, stop <-chan struct{}) error {
 	srv := &fasthttp.Server{Handler: fastHTTPHandler}
-	return srv.ListenAndServe(addr)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe(addr) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-stop:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return srv.ShutdownWithContext(ctx)
 }

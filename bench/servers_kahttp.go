@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -12,13 +13,17 @@ func init() {
 		Name:  "kahttp-inline",
 		Desc:  "kahttp, handlers run on the event loop (kahttp.Inline)",
 		Order: 10,
-		Run:   func(addr string) error { return runKahttp(addr, kahttp.Config{Mode: kahttp.Inline}) },
+		Run: func(addr string, stop <-chan struct{}) error {
+			return runKahttp(addr, kahttp.Config{Mode: kahttp.Inline}, stop)
+		},
 	})
 	register(serverDef{
 		Name:  "kahttp-pool",
 		Desc:  "kahttp, handlers run on the worker pool (kahttp.Pooled, the default)",
 		Order: 20,
-		Run:   func(addr string) error { return runKahttp(addr, kahttp.Config{Mode: kahttp.Pooled}) },
+		Run: func(addr string, stop <-chan struct{}) error {
+			return runKahttp(addr, kahttp.Config{Mode: kahttp.Pooled}, stop)
+		},
 	})
 }
 
@@ -80,8 +85,26 @@ func kahttpHandler(w *kahttp.Response, r *kahttp.Request) {
 }
 
 // runKahttp takes the whole Config so this file names no more of the API
-// than the contract does.
-func runKahttp(addr string, cfg kahttp.Config) error {
+// than the contract does. On stop it drains the way examples/hello does on
+// SIGTERM: Shutdown with a deadline.
+func runKahttp(addr string, cfg kahttp.Config, stop <-chan struct{}) error {
 	srv := kahttp.NewServer(kahttp.HandlerFunc(kahttpHandler), cfg)
-	return srv.ListenAndServe(addr)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe(addr) }()
+	select {
+	case err := <-errc:
+		return err // the engine stopped by itself (or never started)
+	case <-stop:
+	}
+	// A stop that came before the listener was up still shuts it down.
+	for srv.Addr() == nil {
+		select {
+		case err := <-errc:
+			return err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return srv.Shutdown(ctx)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -78,7 +79,18 @@ func netHTTPHandler() http.Handler {
 	return mux
 }
 
-func runNetHTTP(addr string) error {
+// runNetHTTP serves with a default http.Server; on stop it drains with
+// Server.Shutdown, as a net/http service does on SIGTERM.
+func runNetHTTP(addr string, stop <-chan struct{}) error {
 	srv := &http.Server{Addr: addr, Handler: netHTTPHandler()}
-	return srv.ListenAndServe()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-stop:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return srv.Shutdown(ctx)
 }

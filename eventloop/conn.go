@@ -26,9 +26,17 @@ type Conn struct {
 	closing bool
 	aborted bool // loop only: close at the end of the batch, dropping unsent output
 
+	need       int           // loop only: Traffic waits for this many buffered bytes (see Need)
+	needExtend time.Duration // loop only: how far each read moves the deadline while waiting
+
 	deadline atomic.Int64 // unix nanoseconds; 0 = none
 	expired  atomic.Bool
-	watched  atomic.Bool
+	// watched: written only under eng.watchMu, together with the engine's
+	// watching map (so the two never disagree); read without it as a fast
+	// path. unwatchable: under eng.watchMu: the connection is gone and may
+	// not enter the map again (a worker's late Watch(true) would leak it).
+	watched     atomic.Bool
+	unwatchable bool
 
 	// Session is the protocol's per-connection state.
 	Session any
@@ -94,6 +102,25 @@ func (c *Conn) Abort() {
 	c.closing, c.aborted = true, true
 }
 
+// Need tells the loop that Traffic can consume nothing until n bytes are
+// buffered (say, a request whose body has that many bytes left to
+// arrive): read events before that do not call Traffic, and each moves the
+// deadline extend ahead, so a body that keeps arriving is not timed out.
+// It lasts until the next Traffic call. Loop only.
+func (c *Conn) Need(n int, extend time.Duration) {
+	c.need, c.needExtend = n, extend
+}
+
+// Unread is the number of bytes received by the socket and not yet read
+// by the loop (FIONREAD): a connection with none buffered may still have
+// a request on its way in. Loop only.
+func (c *Conn) Unread() int {
+	if c.gone {
+		return 0
+	}
+	return unreadBytes(c.fd)
+}
+
 // Closing reports whether CloseAfterFlush or Abort was called. Loop only.
 func (c *Conn) Closing() bool { return c.closing }
 
@@ -117,8 +144,9 @@ func (c *Conn) SetDeadline(t time.Time) {
 
 // Watch asks for a Traffic call on every fast tick while on: the way to
 // notice that the outbound buffer drained, since gnet has no event for it.
+// Any goroutine: the loop and a pooled worker both call it.
 func (c *Conn) Watch(on bool) {
-	if c.watched.Swap(on) != on {
+	if c.watched.Load() != on {
 		c.eng.watch(c, on)
 	}
 }

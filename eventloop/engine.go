@@ -222,13 +222,25 @@ func (e *Engine) track(c *Conn, on bool) {
 	s.mu.Unlock()
 }
 
+// watch changes c's flag and the map in one step, under watchMu.
 func (e *Engine) watch(c *Conn, on bool) {
 	e.watchMu.Lock()
-	if on {
+	if on && !c.unwatchable {
+		c.watched.Store(true)
 		e.watching[c] = struct{}{}
-	} else {
+	} else if !on {
+		c.watched.Store(false)
 		delete(e.watching, c)
 	}
+	e.watchMu.Unlock()
+}
+
+// unwatch takes c out of the map for good: it is gone.
+func (e *Engine) unwatch(c *Conn) {
+	e.watchMu.Lock()
+	c.unwatchable = true
+	c.watched.Store(false)
+	delete(e.watching, c)
 	e.watchMu.Unlock()
 }
 
@@ -288,9 +300,7 @@ func (ev *events) OnClose(gc gnet.Conn, err error) gnet.Action {
 	c.gone = true
 	ev.e.open.Add(-1)
 	ev.e.track(c, false)
-	if c.watched.Load() {
-		ev.e.watch(c, false)
-	}
+	ev.e.unwatch(c)
 	// c.out, if any, belongs to the batch in progress: settle releases it.
 	ev.e.h.Closed(c, err)
 	return gnet.None
@@ -304,6 +314,13 @@ func (ev *events) OnTraffic(gc gnet.Conn) gnet.Action {
 		}
 		ev.e.h.Expired(c)
 	}
+	if !c.closing && c.need > 0 && gc.InboundBuffered() < c.need {
+		// Not enough for the Handler yet: no Peek, which would copy all
+		// the input held so far on every read (quadratic in a body's size).
+		c.SetDeadline(time.Now().Add(c.needExtend))
+		return ev.settle(c)
+	}
+	c.need = 0
 	if !c.closing {
 		in, _ := gc.Peek(-1)
 		if n := ev.e.h.Traffic(c, in); n > 0 && !c.gone {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -173,4 +174,32 @@ func TestStartOnBusyPortFails(t *testing.T) {
 	defer ln.Close()
 	_, err = Start(ln.Addr().String(), &lineProto{}, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	assert.Error(t, err)
+}
+
+// Watch is called by the loop and by pooled workers at once: the flag and
+// the engine's map change together, and a connection that is gone never
+// enters the map again (it would keep the fast tick alive and leak).
+func TestWatchFlagAndMapAgree(t *testing.T) {
+	e := &Engine{watching: map[*Conn]struct{}{}}
+	c := &Conn{eng: e}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 2000 {
+				c.Watch((i+g)%2 == 0)
+			}
+		}()
+	}
+	wg.Wait()
+	e.watchMu.Lock()
+	_, inMap := e.watching[c]
+	e.watchMu.Unlock()
+	assert.Equal(t, c.watched.Load(), inMap, "flag and map disagree")
+
+	e.unwatch(c) // gone
+	c.Watch(true)
+	assert.False(t, c.watched.Load())
+	assert.Empty(t, e.watching, "a gone connection entered the map again")
 }
