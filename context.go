@@ -16,6 +16,16 @@ type reqContext struct {
 	// vals are the request's values (values.go): set and read by the
 	// goroutine that runs the handler, not guarded by mu.
 	vals []kv
+	// after are the functions AfterFunc registered, run on cancel; seq
+	// numbers them, never reset, so a stop that outlives its request
+	// finds nothing of the next one's.
+	after []afterFunc
+	seq   uint64
+}
+
+type afterFunc struct {
+	id uint64
+	f  func()
 }
 
 func (c *reqContext) Deadline() (time.Time, bool) { return time.Time{}, false }
@@ -41,20 +51,60 @@ func (c *reqContext) Err() error {
 	return c.err
 }
 
+// AfterFunc runs f in its own goroutine once the context is cancelled, as
+// context.AfterFunc does; stop unregisters it. With it, a context derived
+// from the request's (context.WithCancel, WithTimeout) hears of the
+// cancellation without a goroutine of its own waiting on Done, which would
+// outlive the request when the derived context is never cancelled. The
+// functions still registered when the request is released are dropped.
+func (c *reqContext) AfterFunc(f func()) (stop func() bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		go f()
+		return func() bool { return false }
+	}
+	c.seq++
+	id := c.seq
+	c.after = append(c.after, afterFunc{id, f})
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for i, a := range c.after {
+			if a.id == id {
+				last := len(c.after) - 1
+				copy(c.after[i:], c.after[i+1:])
+				c.after[last] = afterFunc{} // drop the closure
+				c.after = c.after[:last]
+				return true
+			}
+		}
+		return false
+	}
+}
+
 func (c *reqContext) cancel() {
 	c.mu.Lock()
+	var after []afterFunc
 	if c.err == nil {
 		c.err = context.Canceled
 		if c.done != nil {
 			close(c.done)
 		}
+		after = c.after
+		c.after = nil
 	}
 	c.mu.Unlock()
+	for _, a := range after {
+		go a.f()
+	}
 }
 
 func (c *reqContext) reset() {
 	c.mu.Lock()
 	c.done, c.err = nil, nil
+	clear(c.after)
+	c.after = c.after[:0]
 	c.mu.Unlock()
 	c.resetValues()
 }

@@ -197,3 +197,26 @@ func TestSetContext(t *testing.T) {
 		assert.Equal(t, "<nil>", resps[1].Text())
 	})
 }
+
+// A pooled handler waiting on a context derived from the request's (set
+// with SetContext) stops when the client goes away.
+func TestDerivedContextCancelledWhenClientLeaves(t *testing.T) {
+	result := make(chan error, 1)
+	h := kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
+		defer cancel()
+		r.SetContext(ctx)
+		<-r.Context().Done()
+		result <- r.Context().Err()
+	})
+	c := kahttptest.NewConn(h, kahttptest.WithTimeout(20*time.Millisecond))
+	_, err := c.SendString("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+	require.ErrorIs(t, err, kahttp.ErrHandlerTimeout, "the handler waits")
+	require.NoError(t, c.Close())
+	select {
+	case err := <-result:
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the derived context was not cancelled")
+	}
+}
