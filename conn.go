@@ -25,7 +25,7 @@ const (
 	phaseHead                // a request has started: HeaderTimeout from its first byte
 	phaseBody                // head done, body arriving: IdleTimeout since the last bytes
 	phaseBusy                // a pooled handler runs: no timer
-	phasePaused              // output piled up past MaxOutboundBytes: IdleTimeout for the client to read
+	phasePaused              // output piles up (past MaxOutboundBytes, or a pooled handler waits to write): WriteTimeout for the client to read
 )
 
 // transport is what a session needs of its connection: *eventloop.Conn in
@@ -115,7 +115,7 @@ func (s *session) expired() {
 	case phaseHead, phaseBody:
 		s.refuse(StatusRequestTimeout, "request not received in time", reasonHeaderTimeout)
 	case phasePaused:
-		s.closeWith(reasonOverloaded) // the client does not read its responses
+		s.abort(reasonWriteTimeout) // the client does not read its responses: drop them
 	}
 }
 
@@ -199,6 +199,7 @@ func (s *session) traffic(in []byte) int {
 			s.abort(reasonOverloaded)
 			return 0
 		}
+		s.stalled(s.waiting.Load())
 		s.watch()
 		return 0 // the pooled batch still runs; the rest waits in the buffer
 	}
@@ -304,11 +305,22 @@ func (s *session) pause(in []byte) {
 		s.abort(reasonOverloaded)
 		return
 	}
-	// The client has IdleTimeout to take some of its output: the timer
-	// restarts whenever the pending output shrinks.
-	if pending := s.c.Pending(); s.phase != phasePaused || int64(pending) < s.outbound.Load() {
+	s.stalled(true)
+}
+
+// stalled keeps the write timer while output waits for the client (on,
+// phasePaused): the client has WriteTimeout to take some of it, and the
+// timer restarts whenever the pending output shrinks. Off (a pooled
+// handler no longer waits to write) goes back to the busy phase, which
+// has no timer: a handler may take its time.
+func (s *session) stalled(on bool) {
+	switch {
+	case on && (s.phase != phasePaused || int64(s.c.Pending()) < s.outbound.Load()):
 		s.phase = phasePaused
-		s.c.SetDeadline(s.srv.deadline(s.srv.cfg.IdleTimeout))
+		s.c.SetDeadline(s.srv.deadline(s.srv.cfg.WriteTimeout))
+	case !on && s.phase == phasePaused && s.t != nil:
+		s.phase = phaseBusy
+		s.c.SetDeadline(time.Time{})
 	}
 }
 

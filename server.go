@@ -41,6 +41,14 @@ type Config struct {
 	// HeaderTimeout is how long a request may take to arrive once started
 	// (10 s); past it the client gets 408 and the connection closes.
 	HeaderTimeout time.Duration
+	// WriteTimeout is how long a connection's unsent output may wait for
+	// its client to read some of it (30 s): while the server has stopped
+	// reading the connection's requests (MaxOutboundBytes), and while a
+	// pooled handler waits to write more. Past it the connection is closed,
+	// its output dropped (the handler's Write fails), counted as
+	// write_timeout: a client that stops reading cannot hold a worker or
+	// memory for ever. Each byte the client reads restarts it.
+	WriteTimeout time.Duration
 	// MaxRequestsPerConn closes a connection after that many requests
 	// (0 = no limit); the last response says Connection: close.
 	MaxRequestsPerConn int
@@ -103,6 +111,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HeaderTimeout <= 0 {
 		c.HeaderTimeout = 10 * time.Second
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 30 * time.Second
 	}
 	def(&c.ResponseBufferSize, 4<<10)
 	def(&c.MaxRequestLineBytes, 8<<10)
@@ -183,7 +194,7 @@ func (s *Server) Start(addr string) error {
 	if s.eng != nil {
 		return errors.New("kahttp: server already started")
 	}
-	s.sweep = max(10*time.Millisecond, min(min(s.cfg.IdleTimeout, s.cfg.HeaderTimeout)/10, 250*time.Millisecond))
+	s.sweep = max(10*time.Millisecond, min(min(s.cfg.IdleTimeout, s.cfg.HeaderTimeout, s.cfg.WriteTimeout)/10, 250*time.Millisecond))
 	eng, err := eventloop.Start(addr, &protocol{s}, eventloop.Options{
 		Loops:     s.cfg.Loops,
 		ReusePort: s.cfg.ReusePort,
