@@ -38,7 +38,7 @@ type transport interface {
 	Pending() int
 	CloseAfterFlush(linger time.Duration)
 	Abort()
-	Need(n int, extend time.Duration)
+	Need(n int, extend time.Duration, until time.Time)
 	Unread() int
 	Closing() bool
 	SetDeadline(t time.Time)
@@ -59,6 +59,7 @@ type session struct {
 	phase   phase
 	pending *Request // head parsed, body still arriving
 	sent100 bool
+	started time.Time // when the request being received began (ReadTimeout)
 	reason  closeReason // why the connection is closing
 	// t is the pooled batch, nil when none: built here, then run by a
 	// worker, then sent from here (see worker.go). An idle connection
@@ -273,6 +274,9 @@ func (s *session) idle() {
 
 // incomplete keeps a partial request waiting for its bytes.
 func (s *session) incomplete(req *Request) {
+	if s.phase != phaseHead && s.phase != phaseBody {
+		s.started = now() // a new request begins
+	}
 	if req.w.HeadEnd == 0 {
 		releaseRequest(req)
 		if s.phase != phaseHead {
@@ -283,12 +287,22 @@ func (s *session) incomplete(req *Request) {
 	}
 	s.pending = req
 	s.phase = phaseBody
-	s.c.SetDeadline(s.srv.deadline(s.srv.cfg.IdleTimeout))
+	// The body has IdleTimeout between its bytes, and with ReadTimeout the
+	// whole request is bounded from its first byte.
+	var until time.Time
+	if rt := s.srv.cfg.ReadTimeout; rt > 0 {
+		until = s.started.Add(rt)
+	}
+	d := s.srv.deadline(s.srv.cfg.IdleTimeout)
+	if !until.IsZero() && until.Before(d) {
+		d = until
+	}
+	s.c.SetDeadline(d)
 	if !req.w.Chunked && req.w.ContentLength > 0 {
 		// Parse it again only once the whole body is in: the request ends
 		// exactly there (HeadEnd counts from the start of the unconsumed
 		// input, as the loop's buffer will once this call returns).
-		s.c.Need(req.w.HeadEnd+int(req.w.ContentLength), s.srv.cfg.IdleTimeout)
+		s.c.Need(req.w.HeadEnd+int(req.w.ContentLength), s.srv.cfg.IdleTimeout, until)
 	}
 	if req.w.Expect100 && !s.sent100 {
 		// The client waits for this before it sends the body (RFC 9110 §10.1.1).

@@ -65,15 +65,15 @@ func (c *memConn) Pending() int {
 	return len(c.out.B)
 }
 
-func (c *memConn) CloseAfterFlush(time.Duration) { c.closing = true }
-func (c *memConn) Closing() bool                 { return c.closing }
-func (c *memConn) Abort()                        { c.closing = true }
-func (c *memConn) Need(int, time.Duration)       {}
-func (c *memConn) Unread() int                   { return 0 }
-func (c *memConn) SetDeadline(t time.Time)       { c.deadline = t }
-func (c *memConn) Watch(on bool)                 { c.watched.Store(on) }
-func (c *memConn) Dup() (int, error)             { return -1, errors.New("memConn: no socket") }
-func (c *memConn) Buffered() []byte              { return nil }
+func (c *memConn) CloseAfterFlush(time.Duration)      { c.closing = true }
+func (c *memConn) Closing() bool                      { return c.closing }
+func (c *memConn) Abort()                             { c.closing = true }
+func (c *memConn) Need(int, time.Duration, time.Time) {}
+func (c *memConn) Unread() int                        { return 0 }
+func (c *memConn) SetDeadline(t time.Time)            { c.deadline = t }
+func (c *memConn) Watch(on bool)                      { c.watched.Store(on) }
+func (c *memConn) Dup() (int, error)                  { return -1, errors.New("memConn: no socket") }
+func (c *memConn) Buffered() []byte                   { return nil }
 
 func (c *memConn) Wake() {
 	select {

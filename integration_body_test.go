@@ -157,3 +157,27 @@ func TestIntegrationLargeBodyInPieces(t *testing.T) {
 		assert.Equal(t, "GET 0 "+hex.EncodeToString(sha256.New().Sum(nil)), string(c.readResponse(false).Body))
 	})
 }
+
+// ReadTimeout bounds the whole request, body included: a body trickled a
+// byte at a time, each well within IdleTimeout, still gets its 408 once
+// the request has taken ReadTimeout (Content-Length and chunked alike).
+func TestIntegrationReadTimeoutBoundsASlowBody(t *testing.T) {
+	for _, framing := range []string{"Content-Length: 1000", "Transfer-Encoding: chunked"} {
+		t.Run(framing, func(t *testing.T) {
+			_, addr := startServer(t, kahttp.Config{ReadTimeout: 500 * time.Millisecond}, bodyEcho)
+			c := dial(t, addr)
+			c.send("POST /up HTTP/1.1\r\nHost: x\r\n" + framing + "\r\n\r\n")
+			if strings.HasPrefix(framing, "Transfer") {
+				c.send("3e8\r\n")
+			}
+			start := time.Now()
+			for i := 0; i < 100 && time.Since(start) < 5*time.Second; i++ {
+				if _, err := c.conn.Write([]byte("x")); err != nil {
+					break // closed after the 408
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			assert.Equal(t, 408, c.readResponse(false).Status)
+		})
+	}
+}

@@ -81,17 +81,17 @@ func (o *orphanConn) close() {
 	_ = o.f.Close()
 }
 
-func (o *orphanConn) Pending() int                  { return 0 }
-func (o *orphanConn) CloseAfterFlush(time.Duration) { o.closing = true }
-func (o *orphanConn) Abort()                        { o.closing = true }
-func (o *orphanConn) Need(int, time.Duration)       {}
-func (o *orphanConn) Unread() int                   { return 0 }
-func (o *orphanConn) Closing() bool                 { return o.closing || o.err != nil }
-func (o *orphanConn) SetDeadline(time.Time)         {}
-func (o *orphanConn) Watch(bool)                    {}
-func (o *orphanConn) Wake()                         {}
-func (o *orphanConn) Buffered() []byte              { return nil }
-func (o *orphanConn) Dup() (int, error)             { return -1, os.ErrInvalid }
+func (o *orphanConn) Pending() int                       { return 0 }
+func (o *orphanConn) CloseAfterFlush(time.Duration)      { o.closing = true }
+func (o *orphanConn) Abort()                             { o.closing = true }
+func (o *orphanConn) Need(int, time.Duration, time.Time) {}
+func (o *orphanConn) Unread() int                        { return 0 }
+func (o *orphanConn) Closing() bool                      { return o.closing || o.err != nil }
+func (o *orphanConn) SetDeadline(time.Time)              {}
+func (o *orphanConn) Watch(bool)                         {}
+func (o *orphanConn) Wake()                              {}
+func (o *orphanConn) Buffered() []byte                   { return nil }
+func (o *orphanConn) Dup() (int, error)                  { return -1, os.ErrInvalid }
 
 // runOrphan finishes what the client is owed after gnet closed the
 // connection: the pooled response in flight (once its handler is done),

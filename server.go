@@ -38,9 +38,15 @@ type Config struct {
 	// above the 60 s of common proxies' pools, so the server is not the side
 	// that closes a pooled connection as the proxy reuses it.
 	IdleTimeout time.Duration
-	// HeaderTimeout is how long a request may take to arrive once started
-	// (10 s); past it the client gets 408 and the connection closes.
+	// HeaderTimeout is how long a request's head (request line and header
+	// fields) may take to arrive once started (10 s); past it the client
+	// gets 408 and the connection closes. A body has IdleTimeout between
+	// its bytes; ReadTimeout bounds the whole request.
 	HeaderTimeout time.Duration
+	// ReadTimeout, if set, bounds the whole request, body included, from
+	// its first byte (0: no bound but HeaderTimeout and IdleTimeout, as
+	// net/http); past it the client gets 408 and the connection closes.
+	ReadTimeout time.Duration
 	// WriteTimeout is how long a connection's unsent output may wait for
 	// its client to read some of it (30 s): while the server has stopped
 	// reading the connection's requests (MaxOutboundBytes), and while a

@@ -28,6 +28,7 @@ type Conn struct {
 
 	need       int           // loop only: Traffic waits for this many buffered bytes (see Need)
 	needExtend time.Duration // loop only: how far each read moves the deadline while waiting
+	needUntil  time.Time     // loop only: ... but never past this (zero: no cap)
 
 	deadline atomic.Int64 // unix nanoseconds; 0 = none
 	expired  atomic.Bool
@@ -105,10 +106,11 @@ func (c *Conn) Abort() {
 // Need tells the loop that Traffic can consume nothing until n bytes are
 // buffered (say, a request whose body has that many bytes left to
 // arrive): read events before that do not call Traffic, and each moves the
-// deadline extend ahead, so a body that keeps arriving is not timed out.
-// It lasts until the next Traffic call. Loop only.
-func (c *Conn) Need(n int, extend time.Duration) {
-	c.need, c.needExtend = n, extend
+// deadline extend ahead (never past until, unless until is zero), so a
+// body that keeps arriving is not timed out. It lasts until the next
+// Traffic call. Loop only.
+func (c *Conn) Need(n int, extend time.Duration, until time.Time) {
+	c.need, c.needExtend, c.needUntil = n, extend, until
 }
 
 // Unread is the number of bytes received by the socket and not yet read

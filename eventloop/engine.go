@@ -317,7 +317,11 @@ func (ev *events) OnTraffic(gc gnet.Conn) gnet.Action {
 	if !c.closing && c.need > 0 && gc.InboundBuffered() < c.need {
 		// Not enough for the Handler yet: no Peek, which would copy all
 		// the input held so far on every read (quadratic in a body's size).
-		c.SetDeadline(time.Now().Add(c.needExtend))
+		d := time.Now().Add(c.needExtend)
+		if !c.needUntil.IsZero() && c.needUntil.Before(d) {
+			d = c.needUntil
+		}
+		c.SetDeadline(d)
 		return ev.settle(c)
 	}
 	c.need = 0
