@@ -59,7 +59,7 @@ type session struct {
 	phase   phase
 	pending *Request // head parsed, body still arriving
 	sent100 bool
-	started time.Time // when the request being received began (ReadTimeout)
+	started time.Time   // when the request being received began (ReadTimeout)
 	reason  closeReason // why the connection is closing
 	// t is the pooled batch, nil when none: built here, then run by a
 	// worker, then sent from here (see worker.go). An idle connection
