@@ -13,6 +13,12 @@ import (
 // this is the one place the helpers read them.
 func (r *Request) wholeBody(limit int64) ([]byte, error) {
 	b := r.Body()
+	if r.stream != nil {
+		var err error
+		if b, err = r.stream.readWhole(); err != nil {
+			return nil, err
+		}
+	}
 	if limit > 0 && int64(len(b)) > limit {
 		return nil, &RequestError{Status: StatusPayloadTooLarge,
 			Reason: "request body larger than " + strconv.FormatInt(limit, 10) + " bytes"}

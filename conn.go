@@ -46,6 +46,7 @@ type transport interface {
 	Wake()
 	AsyncWrite(b []byte, done func(err error)) error
 	Dup() (int, error)
+	Detach() (int, error)
 	Buffered() []byte
 }
 
@@ -82,6 +83,14 @@ type session struct {
 
 func (p *protocol) Open(c *eventloop.Conn) bool {
 	srv := p.srv
+	if s, ok := c.Session.(*session); ok { // back from a streamed request (stream.go)
+		if srv.draining.Load() {
+			s.reason = reasonShutdown
+			return false
+		}
+		s.resumed(c)
+		return true
+	}
 	srv.stats.accepted.Add(1)
 	if srv.draining.Load() {
 		srv.stats.connClosed(reasonShutdown, 0)
@@ -128,6 +137,9 @@ func (p *protocol) Closed(c *eventloop.Conn, err error) {
 
 // gone runs once when the connection is gone; err is nil when this side closed it.
 func (s *session) gone(err error) {
+	if errors.Is(err, eventloop.ErrDetached) {
+		return // a goroutine serves the session now (stream.go): not ours to touch
+	}
 	if s.pending != nil {
 		releaseRequest(s.pending)
 		s.pending = nil
@@ -229,6 +241,11 @@ func (s *session) traffic(in []byte) int {
 			break
 		}
 		if err == wire.ErrNeedMore {
+			if req.w.HeadEnd > 0 && s.stream(req, buf) {
+				// The connection left the loop with its input; the session
+				// is the stream's goroutine's now: touch nothing more.
+				return len(in)
+			}
 			s.incomplete(req)
 			break
 		}

@@ -73,6 +73,7 @@ func (c *memConn) Unread() int                        { return 0 }
 func (c *memConn) SetDeadline(t time.Time)            { c.deadline = t }
 func (c *memConn) Watch(on bool)                      { c.watched.Store(on) }
 func (c *memConn) Dup() (int, error)                  { return -1, errors.New("memConn: no socket") }
+func (c *memConn) Detach() (int, error)               { return -1, errors.New("memConn: no socket") }
 func (c *memConn) Buffered() []byte                   { return nil }
 
 func (c *memConn) Wake() {

@@ -25,6 +25,7 @@ type orphanConn struct {
 	closing bool
 	err     error
 	timeout time.Duration
+	until   time.Time // reads end here (ReadTimeout of a streamed request); zero: no bound
 }
 
 func newOrphanConn(fd int, timeout time.Duration) *orphanConn {
@@ -38,6 +39,17 @@ func (o *orphanConn) write(b []byte) error {
 		_, o.err = o.f.Write(b)
 	}
 	return o.err
+}
+
+// read reads from the socket, waiting at most the timeout for bytes, and
+// never past until (if set).
+func (o *orphanConn) read(p []byte) (int, error) {
+	d := time.Now().Add(o.timeout)
+	if !o.until.IsZero() && o.until.Before(d) {
+		d = o.until
+	}
+	_ = o.f.SetReadDeadline(d)
+	return o.f.Read(p)
 }
 
 func (o *orphanConn) Output() *bytebufferpool.ByteBuffer {
@@ -72,6 +84,15 @@ func (o *orphanConn) AsyncWrite(b []byte, done func(error)) error {
 	return err
 }
 
+// release lets go of the output buffer, leaving the socket open (it goes
+// back to a loop).
+func (o *orphanConn) release() {
+	if o.out != nil {
+		bytebufferpool.Put(o.out)
+		o.out = nil
+	}
+}
+
 func (o *orphanConn) close() {
 	_ = o.Flush()
 	if o.out != nil {
@@ -92,6 +113,7 @@ func (o *orphanConn) Watch(bool)                         {}
 func (o *orphanConn) Wake()                              {}
 func (o *orphanConn) Buffered() []byte                   { return nil }
 func (o *orphanConn) Dup() (int, error)                  { return -1, os.ErrInvalid }
+func (o *orphanConn) Detach() (int, error)               { return -1, os.ErrInvalid }
 
 // runOrphan finishes what the client is owed after gnet closed the
 // connection: the pooled response in flight (once its handler is done),

@@ -3,6 +3,7 @@ package kahttp
 import (
 	"bytes"
 	"context"
+	"io"
 	"iter"
 	"net"
 	"strings"
@@ -33,6 +34,8 @@ type Request struct {
 	srv     *Server         // for ShuttingDown
 	uctx    context.Context // set by SetContext (values.go): what Context returns instead of &ctx
 	poison  bool            // overwrite buf and arena on release (Config.PoisonViews; poison.go)
+	stream  *bodyStream     // the body, when it streams (stream.go); nil when held whole
+	bodyRd  bytes.Reader    // BodyReader over a body held whole
 }
 
 // Param is one router parameter: Value is a view into the request path.
@@ -53,6 +56,8 @@ func releaseRequest(r *Request) {
 		r.poisonViews()
 	}
 	r.buf, r.arena, r.path, r.params, r.remote, r.srv = nil, r.arena[:0], "", r.params[:0], nil, nil
+	r.stream = nil
+	r.bodyRd.Reset(nil)
 	r.poison = false
 	r.ctx.reset()
 	r.uctx = nil
@@ -184,17 +189,57 @@ func (r *Request) Headers() iter.Seq2[string, string] {
 }
 
 // Trailer returns the first value of the chunked-body trailer field name, or "".
+// A body that streams (see BodyReader) has its trailers once it has been read.
 func (r *Request) Trailer(name string) string {
+	if r.stream != nil {
+		return r.stream.trailer(name)
+	}
 	v, _ := lookupField(r.buf, r.w.Trailers, name)
 	return v
 }
 
 // ContentLength is the body's length: the Content-Length sent, or the
-// de-chunked length of a chunked body; 0 without a body.
-func (r *Request) ContentLength() int64 { return int64(r.w.Body.Len()) }
+// de-chunked length of a chunked body; 0 without a body. For a chunked body
+// that streams (BodyReader) it is -1 until the body has been read.
+func (r *Request) ContentLength() int64 {
+	if r.stream != nil {
+		return r.stream.length()
+	}
+	return int64(r.w.Body.Len())
+}
 
 // Body is the whole request body (de-chunked), read before the handler runs.
-func (r *Request) Body() []byte { return r.w.Body.Of(r.buf) }
+//
+// A large body that was still arriving when a pooled handler started is
+// not held: Body reads it whole then (up to Config.MaxBodyBytes; nil if it
+// cannot), so prefer BodyReader for bodies that may be large.
+func (r *Request) Body() []byte {
+	if r.stream != nil {
+		b, _ := r.stream.readWhole()
+		return b
+	}
+	return r.w.Body.Of(r.buf)
+}
+
+// BodyReader reads the body. For a pooled handler whose request body was
+// still arriving (more than 64 KiB of it, chunked, or sent after
+// Expect: 100-continue), it reads from the connection as the body arrives:
+// the client is slowed down to the handler's pace, and memory stays small
+// whatever the size. 100 Continue, if asked for, is sent on the first read.
+// Its errors are *RequestError (400 malformed, 413 too large, the client
+// gone). Otherwise the body is already whole, and BodyReader reads it.
+func (r *Request) BodyReader() io.Reader {
+	if r.stream != nil {
+		return r.stream
+	}
+	r.bodyRd.Reset(r.w.Body.Of(r.buf))
+	return &r.bodyRd
+}
+
+// unbind undoes bind, for a request parsed again later.
+func (r *Request) unbind() {
+	r.buf, r.arena, r.path, r.params = nil, r.arena[:0], "", r.params[:0]
+}
 
 // RemoteAddr is the client's address.
 func (r *Request) RemoteAddr() net.Addr { return r.remote }

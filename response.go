@@ -346,13 +346,19 @@ func (w *Response) recovered() {
 		return
 	}
 	w.srv.refused(StatusInternalServerError, "handler panic", w.req.remote)
+	w.replace(StatusInternalServerError, "500 Internal Server Error\n")
+}
+
+// replace drops what the handler wrote (only while nothing is sent) for
+// the server's own plain-text answer.
+func (w *Response) replace(status int, text string) {
 	w.header.reset()
 	if w.hold != nil {
 		w.hold.Reset()
 	}
-	w.written, w.declared, w.err, w.status = 0, -1, nil, StatusInternalServerError
+	w.written, w.declared, w.err, w.status = 0, -1, nil, status
 	w.header.Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.WriteString("500 Internal Server Error\n")
+	_, _ = w.WriteString(text)
 }
 
 // appendRefusal appends the response to a request the server refuses

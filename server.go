@@ -316,6 +316,13 @@ func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 // and closing before the advertised Keep-Alive timeout races the client.
 func (s *Server) deadline(d time.Duration) time.Time { return now().Add(d + s.sweep) }
 
+// engine is the running engine, nil before Start.
+func (s *Server) engine() *eventloop.Engine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.eng
+}
+
 // route picks the handler and where it runs.
 func (s *Server) route(r *Request) (Handler, Mode) {
 	if s.resolver != nil {

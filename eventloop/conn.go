@@ -25,6 +25,9 @@ type Conn struct {
 	// drops unsent output, so a Connection: close response must be flushed first.
 	closing bool
 	aborted bool // loop only: close at the end of the batch, dropping unsent output
+	// detached: loop only: the socket lives on in a dup the Handler took
+	// (Detach); closing this connection only leaves the loop.
+	detached bool
 
 	need       int           // loop only: Traffic waits for this many buffered bytes (see Need)
 	needExtend time.Duration // loop only: how far each read moves the deadline while waiting
@@ -168,6 +171,24 @@ func (c *Conn) AsyncWrite(b []byte, done func(err error)) error {
 
 // Close closes the connection at once, dropping unsent output.
 func (c *Conn) Close() { _ = c.gc.Close() }
+
+// Detach hands the connection over to the caller: it returns a dup of the
+// socket, and the loop lets the connection go when the batch returns,
+// without touching the socket itself. Closed then runs with ErrDetached.
+// Only with no output pending (Pending is 0): what gnet still holds would
+// be lost. The caller serves the dup and may give it back with
+// Engine.Resume. Loop only.
+func (c *Conn) Detach() (int, error) {
+	if c.gone || c.Pending() > 0 {
+		return -1, errDetachPending
+	}
+	fd, err := c.gc.Dup()
+	if err != nil {
+		return -1, err
+	}
+	c.closing, c.aborted, c.detached = true, true, true
+	return fd, nil
+}
 
 // Dup duplicates the socket: a way to finish a response on a connection
 // whose reading half the peer closed (gnet closes it on EOF). Loop only.

@@ -8,9 +8,11 @@ package eventloop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -34,6 +36,16 @@ type Handler interface {
 	// Closed runs once when c is gone; err is nil when this side closed it.
 	Closed(c *Conn, err error)
 }
+
+// ErrDetached is the error Handler.Closed gets for a connection that left
+// the loop through Conn.Detach: its socket is still open, in other hands.
+var ErrDetached = errors.New("eventloop: connection detached")
+
+var errDetachPending = errors.New("eventloop: cannot detach with output pending")
+
+// resumed marks a connection given back with Resume: Open finds its
+// Session already set.
+type resumed struct{ session any }
 
 // Options configure an Engine.
 type Options struct {
@@ -141,6 +153,20 @@ func Start(addr string, h Handler, opts Options) (*Engine, error) {
 // socket and closes c, so for a moment a connection costs two descriptors.
 func (e *Engine) enroll(c net.Conn) error {
 	_, err := e.cli.EnrollContext(c, nil)
+	return err
+}
+
+// Resume gives a connection that left through Conn.Detach back to a loop:
+// f is its socket (Resume closes it; the loop serves a dup), session its
+// Session, which Handler.Open finds already set. Nothing may be buffered
+// on the caller's side: the loop starts from what the socket holds.
+func (e *Engine) Resume(f *os.File, session any) error {
+	defer f.Close()
+	nc, err := net.FileConn(f)
+	if err != nil {
+		return err
+	}
+	_, err = e.cli.EnrollContext(nc, &resumed{session}) // closes nc
 	return err
 }
 
@@ -282,6 +308,9 @@ type events struct {
 
 func (ev *events) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c := &Conn{gc: gc, eng: ev.e, fd: gc.Fd()}
+	if r, ok := gc.Context().(*resumed); ok {
+		c.Session = r.session // back from Detach: Open finds its session
+	}
 	gc.SetContext(c)
 	ev.e.open.Add(1)
 	ok := ev.e.h.Open(c) // before track: Each may read c.Session from other goroutines
@@ -301,6 +330,9 @@ func (ev *events) OnClose(gc gnet.Conn, err error) gnet.Action {
 	ev.e.open.Add(-1)
 	ev.e.track(c, false)
 	ev.e.unwatch(c)
+	if c.detached {
+		err = ErrDetached // the socket lives on in the Handler's dup
+	}
 	// c.out, if any, belongs to the batch in progress: settle releases it.
 	ev.e.h.Closed(c, err)
 	return gnet.None

@@ -1,0 +1,372 @@
+package kahttp
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/valyala/bytebufferpool"
+)
+
+// A pooled request whose body is still arriving when its head is parsed
+// (more than streamAbove left, chunked, or Expect: 100-continue) is not
+// held until the body is in: the connection leaves the event loop for the
+// handler's goroutine (stream.go), and the handler reads the body as it
+// arrives, from a bodyStream. Its reads are the socket's reads, so a
+// handler slower than its client slows the client down (TCP's window), and
+// memory per uploading connection is the one buffer below, whatever the
+// speeds.
+
+// streamAbove is how much body may still be missing when the head is
+// parsed for the request to be held whole instead of streamed.
+const streamAbove = 64 << 10
+
+// bodyReadBuf is the size of a stream's buffer: what is received and not
+// yet handed out (chunk-size lines, and the bytes read past the body).
+const bodyReadBuf = 16 << 10
+
+// maxChunkLine bounds a chunk-size line or a trailer line of a streamed body.
+const maxChunkLine = 4 << 10
+
+// bodySource is where a stream reads more bytes and writes 100 Continue.
+type bodySource interface {
+	read(p []byte) (int, error)
+	write(b []byte) error
+}
+
+// Errors a streamed body's Read returns. They are *RequestError, so
+// WriteError and ErrorStatus answer with their status.
+var (
+	errStreamTooLarge = &RequestError{Status: StatusPayloadTooLarge, Reason: "request body too large"}
+	errStreamChunk    = &RequestError{Status: StatusBadRequest, Reason: "malformed chunked request body"}
+	errStreamCut      = &RequestError{Status: StatusBadRequest, Reason: "request body cut short",
+		Err: io.ErrUnexpectedEOF}
+	errStreamTimeout = &RequestError{Status: StatusRequestTimeout, Reason: "request body not received in time",
+		Err: os.ErrDeadlineExceeded}
+)
+
+type streamState uint8
+
+const (
+	streamData     streamState = iota // body bytes: left of them (in this chunk)
+	streamSize                        // chunked: a chunk-size line next
+	streamCRLF                        // chunked: the CRLF after a chunk's data next
+	streamTrailers                    // chunked: trailer lines up to an empty one
+	streamDone                        // the whole body was read
+)
+
+// bodyStream is a request body read while it arrives: Content-Length or
+// chunked, decoded on the fly, bounded by limit. Used by one goroutine.
+type bodyStream struct {
+	src     bodySource
+	buf     *bytebufferpool.ByteBuffer // received and not handed out: buf.B[off:]
+	off     int
+	chunked bool
+	state   streamState
+	left    int64 // body bytes left (Content-Length), or left in this chunk
+	total   int64 // body bytes handed out
+	limit   int64
+	err     error // sticky
+
+	// expect100: the client waits for 100 Continue before sending the
+	// body: sent on the first read, unless the response has begun.
+	expect100, sent100 bool
+	w                  *Response
+	whole              *bytebufferpool.ByteBuffer // Body(): the body read whole
+	trail              *bytebufferpool.ByteBuffer // chunked trailer lines, each ended by \n
+}
+
+// trailer is the value of the trailer field name, once the body is read.
+func (b *bodyStream) trailer(name string) string {
+	if b.trail == nil {
+		return ""
+	}
+	for rest := b.trail.B; len(rest) > 0; {
+		i := bytes.IndexByte(rest, '\n')
+		line := rest[:i]
+		rest = rest[i+1:]
+		k, v, _ := bytes.Cut(line, []byte{':'})
+		if strings.EqualFold(string(k), name) {
+			return string(bytes.Trim(v, " \t"))
+		}
+	}
+	return ""
+}
+
+// length is the body's length: its Content-Length, or once a chunked body
+// is read, its de-chunked length (-1 before).
+func (b *bodyStream) length() int64 {
+	if !b.chunked {
+		return max(b.left+b.total, 0)
+	}
+	if b.state == streamDone {
+		return b.total
+	}
+	return -1
+}
+
+func newBodyStream(src bodySource, received []byte, cl int64, chunked, expect100 bool, limit int64) *bodyStream {
+	b := &bodyStream{src: src, buf: bytebufferpool.Get(), chunked: chunked, limit: limit,
+		expect100: expect100, left: cl}
+	b.buf.B = append(b.buf.B[:0], received...)
+	if chunked {
+		b.state, b.left = streamSize, 0
+	} else if cl <= 0 {
+		b.state = streamDone
+	}
+	return b
+}
+
+// Read reads the body; io.EOF at its end. A malformed chunk, a body past
+// the limit, a client that went away: a *RequestError (400, 413).
+func (b *bodyStream) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.state == streamDone {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if err := b.continue100(); err != nil {
+		return 0, b.fail(errStreamCut)
+	}
+	for {
+		switch b.state {
+		case streamDone:
+			return 0, io.EOF
+		case streamData:
+			if b.left == 0 {
+				b.state = streamDone
+				if b.chunked {
+					b.state = streamCRLF
+				}
+				continue
+			}
+			n, err := b.readData(p[:min(int64(len(p)), b.left)])
+			b.left -= int64(n)
+			b.total += int64(n)
+			if b.total > b.limit {
+				return 0, b.fail(errStreamTooLarge)
+			}
+			if n > 0 {
+				return n, nil
+			}
+			return 0, b.fail(err)
+		case streamCRLF:
+			line, err := b.line()
+			if err != nil {
+				return 0, b.fail(err)
+			}
+			if len(line) != 0 {
+				return 0, b.fail(errStreamChunk)
+			}
+			b.state = streamSize
+		case streamSize:
+			line, err := b.line()
+			if err != nil {
+				return 0, b.fail(err)
+			}
+			size, ok := chunkSize(line)
+			if !ok {
+				return 0, b.fail(errStreamChunk)
+			}
+			if b.total+size > b.limit {
+				return 0, b.fail(errStreamTooLarge)
+			}
+			b.left, b.state = size, streamData
+			if size == 0 {
+				b.state = streamTrailers
+			}
+		case streamTrailers:
+			for n := 0; ; n++ {
+				line, err := b.line()
+				if err != nil {
+					return 0, b.fail(err)
+				}
+				if len(line) == 0 {
+					break
+				}
+				if n >= 64 || bytes.IndexByte(line, ':') <= 0 {
+					return 0, b.fail(errStreamChunk)
+				}
+				if b.trail == nil {
+					b.trail = bytebufferpool.Get()
+				}
+				b.trail.B = append(append(b.trail.B, line...), '\n')
+			}
+			b.state = streamDone
+		}
+	}
+}
+
+// continue100 sends 100 Continue before the first read, if the client
+// asked for it and the response has not begun.
+func (b *bodyStream) continue100() error {
+	if !b.expect100 || b.sent100 {
+		return nil
+	}
+	b.sent100 = true
+	if b.w != nil && b.w.frame != framePending {
+		return nil // a final response is on its way: too late for 100
+	}
+	return b.src.write([]byte("HTTP/1.1 100 Continue\r\n\r\n"))
+}
+
+// readData hands out body bytes: first those received, then straight from
+// the socket into p, which never reaches past the body.
+func (b *bodyStream) readData(p []byte) (int, error) {
+	if b.off < len(b.buf.B) {
+		n := copy(p, b.buf.B[b.off:])
+		b.off += n
+		return n, nil
+	}
+	n, err := b.src.read(p)
+	if n == 0 && err == nil {
+		err = io.ErrNoProgress
+	}
+	return n, err
+}
+
+// line returns the next CRLF-ended line without its CRLF, reading more as
+// needed; a line past maxChunkLine or ended by a lone LF is malformed.
+func (b *bodyStream) line() ([]byte, error) {
+	for {
+		rest := b.buf.B[b.off:]
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			if i == 0 || rest[i-1] != '\r' || bytes.IndexByte(rest[:i-1], '\r') >= 0 {
+				return nil, errStreamChunk
+			}
+			b.off += i + 1
+			return rest[:i-1], nil
+		}
+		if len(rest) > maxChunkLine {
+			return nil, errStreamChunk
+		}
+		if err := b.fill(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// fill reads more into buf, after moving what is left to its start.
+func (b *bodyStream) fill() error {
+	n := copy(b.buf.B, b.buf.B[b.off:])
+	b.buf.B, b.off = b.buf.B[:n], 0
+	if cap(b.buf.B)-n < bodyReadBuf/2 {
+		b.buf.B = append(b.buf.B, make([]byte, bodyReadBuf)...)[:n]
+	}
+	m, err := b.src.read(b.buf.B[n:cap(b.buf.B)])
+	b.buf.B = b.buf.B[:n+m]
+	if m > 0 {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		return errStreamCut
+	}
+	return err // fail classifies it
+}
+
+func (b *bodyStream) fail(err error) error {
+	switch {
+	case err == nil, err == io.EOF, errors.Is(err, io.ErrNoProgress):
+		err = errStreamCut
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = errStreamTimeout
+	default:
+		var re *RequestError
+		if !errors.As(err, &re) {
+			err = &RequestError{Status: StatusBadRequest, Reason: "request body: " + err.Error(), Err: err}
+		}
+	}
+	b.err = err
+	return err
+}
+
+// chunkSize parses a chunk-size line: hex digits, then optionally
+// whitespace and ";" extensions (RFC 9112 §7.1.1), as the parser does.
+func chunkSize(line []byte) (int64, bool) {
+	var n int64
+	i := 0
+	for ; i < len(line); i++ {
+		v := hexDigit(line[i])
+		if v < 0 {
+			break
+		}
+		if i >= 15 {
+			return 0, false
+		}
+		n = n<<4 | int64(v)
+	}
+	if i == 0 {
+		return 0, false
+	}
+	rest := bytes.TrimLeft(line[i:], " \t")
+	if len(rest) > 0 && rest[0] != ';' || len(rest) == 0 && len(line) > i {
+		return 0, false // whitespace only before an extension
+	}
+	for _, c := range rest {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return 0, false
+		}
+	}
+	return n, true
+}
+
+func hexDigit(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// readWhole reads the rest of the body into memory, for Body and the
+// helpers that want it whole.
+func (b *bodyStream) readWhole() ([]byte, error) {
+	if b.whole != nil {
+		return b.whole.B, b.err
+	}
+	b.whole = bytebufferpool.Get()
+	_, err := b.whole.ReadFrom(b)
+	if err != nil {
+		return nil, err
+	}
+	return b.whole.B, nil
+}
+
+// done reports whether the whole body has been read.
+func (b *bodyStream) done() bool { return b.state == streamDone && b.err == nil }
+
+// discard reads the rest of the body away, up to max bytes; false when it
+// did not reach the end (too much left, or an error).
+func (b *bodyStream) discard(max int64) bool {
+	if b.done() {
+		return true
+	}
+	if b.err != nil || b.expect100 && !b.sent100 {
+		return false // the client may never send it
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(b, max))
+	return b.done()
+}
+
+// rest is what was received after the body: the next pipelined requests.
+func (b *bodyStream) rest() []byte { return b.buf.B[b.off:] }
+
+func (b *bodyStream) release() {
+	bytebufferpool.Put(b.buf)
+	for _, bb := range [...]*bytebufferpool.ByteBuffer{b.whole, b.trail} {
+		if bb != nil {
+			bytebufferpool.Put(bb)
+		}
+	}
+	b.buf, b.whole, b.trail, b.src, b.w = nil, nil, nil, nil, nil
+}

@@ -1,0 +1,184 @@
+package kahttp
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/kahttp/kahttp/eventloop"
+	"github.com/valyala/bytebufferpool"
+)
+
+// Life of a streamed request, in order (who runs each step in brackets):
+//
+//  1. [loop] traffic parses a head whose body is still arriving: more than
+//     streamAbove left, chunked, or Expect: 100-continue. stream routes it;
+//     a pooled route, no batch in flight and no output pending, and the
+//     connection is detached: the loop lets it go, a dup of its socket
+//     and the bytes received so far go to a new goroutine.
+//  2. [goroutine] serveStream runs the handler there, the session on a
+//     blocking transport over the dup (orphanConn). The handler reads the
+//     body as it arrives (Request.BodyReader; Body reads it whole), each
+//     read a read of the socket: backpressure is TCP's. 100 Continue goes
+//     out on the first read, if the response has not begun.
+//  3. [goroutine] After the handler: a body not read to its end is read
+//     away if little is left, else the connection closes after the
+//     response. A body past its limit with nothing answered yet gets 413.
+//  4. [goroutine] What the client sent after the body is served on this
+//     goroutine, one request after another, until nothing is buffered.
+//  5. [goroutine → loop] The socket goes back to a loop (Engine.Resume),
+//     which finds this session in Open and serves it as before. A
+//     connection that closes, or a server that drains, ends here instead.
+
+// drainAfterStream is how much unread body is read away after the handler
+// to keep the connection; past it the connection closes.
+const drainAfterStream = 256 << 10
+
+// stream hands req, a pooled request whose body is still arriving, to a
+// goroutine that runs its handler while the body streams. buf is the
+// unconsumed input, req's head at its start. False: serve it as usual
+// (its body held whole).
+func (s *session) stream(req *Request, buf []byte) bool {
+	w := &req.w
+	missing := w.ContentLength - int64(len(buf)-w.HeadEnd)
+	if s.t != nil || s.inlineOnly || !(w.Chunked || w.Expect100 || missing > streamAbove) {
+		return false
+	}
+	req.bind(buf[:w.HeadEnd])
+	req.remote, req.srv = s.remote, s.srv
+	if s.phase != phaseHead && s.phase != phaseBody {
+		s.started = now() // the request began with this read
+	}
+	h, mode := s.srv.route(req)
+	if mode != Pooled || s.c.Pending() > 0 {
+		req.unbind()
+		return false
+	}
+	fd, err := s.c.Detach()
+	if err != nil {
+		req.unbind()
+		return false
+	}
+	in := bytebufferpool.Get()
+	in.B = append(in.B[:0], buf...)
+	req.move(in.B[:w.HeadEnd])
+	s.pending = nil
+	s.srv.inflight.Add(1)
+	go s.serveStream(fd, in, req, h)
+	return true
+}
+
+// serveStream runs on the goroutine that owns the connection from here:
+// steps 2 to 5 of the life of a streamed request.
+func (s *session) serveStream(fd int, in *bytebufferpool.ByteBuffer, req *Request, h Handler) {
+	defer s.srv.inflight.Done()
+	o := newOrphanConn(fd, s.srv.cfg.IdleTimeout)
+	if rt := s.srv.cfg.ReadTimeout; rt > 0 {
+		o.until = s.started.Add(rt)
+	}
+	s.mu.Lock()
+	s.c = o
+	s.mu.Unlock()
+	s.inlineOnly = true // blocking is fine here: this goroutine serves nobody else
+
+	w := &req.w
+	body := newBodyStream(o, in.B[w.HeadEnd:], w.ContentLength, w.Chunked, w.Expect100, s.srv.cfg.MaxBodyBytes)
+	req.stream = body
+	s.phase, s.sent100 = phaseBusy, false
+	keep, reason, left := s.policy(req)
+	s.served++
+	s.srv.stats.requests.Add(1)
+	resp := acquireResponse(req, s.srv, s, keep, reason, left)
+	body.w = resp
+	s.run(h, resp, req)
+	var re *RequestError
+	switch {
+	case errors.As(body.err, &re) && resp.frame == framePending:
+		// The body failed (too large, malformed, too slow) and nothing is
+		// sent yet: the client gets that status, whatever the handler wrote.
+		s.srv.refused(re.Status, re.Reason, s.remote)
+		resp.replace(re.Status, strconv.Itoa(re.Status)+" "+StatusText(re.Status)+": "+re.Reason+"\n")
+		resp.closeAfter(reasonBadRequest)
+	case body.err != nil || !body.discard(drainAfterStream):
+		resp.closeAfter(reasonIncomplete) // the rest of the body cannot be skipped cheaply
+	}
+	o.until = time.Time{} // the request is in: the next ones have their own timers
+	resp.finish()
+	s.settle(resp)
+	_ = o.Flush()
+	releaseResponse(resp)
+
+	// What came after the body: the next requests, served here.
+	rest := bytebufferpool.Get()
+	rest.B = append(rest.B[:0], body.rest()...)
+	body.release()
+	releaseRequest(req)
+	bytebufferpool.Put(in)
+	defer func() { bytebufferpool.Put(rest) }()
+	for !o.Closing() && len(rest.B) > 0 {
+		n := s.traffic(rest.B)
+		_ = o.Flush()
+		if n > 0 {
+			rest.B = rest.B[:copy(rest.B, rest.B[n:])]
+			continue
+		}
+		if o.Closing() || !s.readMore(o, rest) {
+			break
+		}
+	}
+	s.resume(o)
+}
+
+// readMore appends what the socket has to buf; false when it has nothing
+// within the timeout or failed (the connection then closes).
+func (s *session) readMore(o *orphanConn, buf *bytebufferpool.ByteBuffer) bool {
+	if len(buf.B) > s.srv.cfg.MaxRequestLineBytes+s.srv.cfg.MaxHeaderBytes+int(s.srv.cfg.MaxBodyBytes) {
+		return false
+	}
+	n := len(buf.B)
+	buf.B = append(buf.B, make([]byte, bodyReadBuf)...)
+	m, _ := o.read(buf.B[n:])
+	buf.B = buf.B[:n+m]
+	return m > 0
+}
+
+// resume gives the connection back to a loop (step 5), or closes it when
+// it is closing, the server drains, or no loop takes it.
+func (s *session) resume(o *orphanConn) {
+	if s.pending != nil {
+		releaseRequest(s.pending)
+		s.pending = nil
+	}
+	eng := s.srv.engine()
+	if !o.Closing() && eng != nil && !s.srv.draining.Load() {
+		_ = o.Flush()
+		o.release()
+		s.inlineOnly, s.phase = false, phaseIdle
+		f := o.f
+		if err := eng.Resume(f, s); err == nil {
+			return // the loop owns the session now
+		}
+		if s.reason == reasonNone {
+			s.reason = reasonShutdown
+		}
+		s.srv.stats.connClosed(s.reason, s.served)
+		return
+	}
+	if s.reason == reasonNone {
+		s.reason = reasonShutdown
+		if !s.srv.draining.Load() {
+			s.reason = reasonClientClosed
+		}
+	}
+	s.srv.stats.connClosed(s.reason, s.served)
+	o.close()
+}
+
+// resumed attaches a session back from serveStream to its new loop
+// connection. Loop only.
+func (s *session) resumed(c *eventloop.Conn) {
+	s.mu.Lock()
+	s.c = c
+	s.mu.Unlock()
+	c.SetDeadline(s.srv.deadline(s.srv.cfg.IdleTimeout))
+}
