@@ -235,16 +235,25 @@ func (s *session) traffic(in []byte) int {
 		if req == nil {
 			req = acquireRequest()
 		}
-		n, err := wire.Parse(buf, &req.w, &s.srv.limits)
+		lim := &s.srv.limits
+		if req.routed {
+			lim = &req.limits // the route's body limit (session.head)
+		}
+		n, err := wire.Parse(buf, &req.w, lim)
 		if err != nil && s.t != nil {
 			releaseRequest(req) // parsed again, with its 100 Continue or refusal, after the batch
 			break
 		}
 		if err == wire.ErrNeedMore {
-			if req.w.HeadEnd > 0 && s.stream(req, buf) {
-				// The connection left the loop with its input; the session
-				// is the stream's goroutine's now: touch nothing more.
-				return len(in)
+			if req.w.HeadEnd > 0 && !req.routed {
+				if streamed := s.head(req, buf); streamed {
+					// The connection left the loop with its input; the
+					// session is the stream's goroutine's now: touch nothing.
+					return len(in)
+				}
+				if s.c.Closing() {
+					break // refused: over the route's body limit
+				}
 			}
 			s.incomplete(req)
 			break
@@ -255,6 +264,13 @@ func (s *session) traffic(in []byte) int {
 			var we *wire.Error
 			errors.As(err, &we)
 			s.refuse(we.Status, we.Reason, reasonBadRequest)
+			break
+		}
+		if s.overLimit(req, buf[:n]) {
+			releaseRequest(req)
+			if s.t == nil {
+				s.refuse(StatusRequestEntityTooLarge, "request body larger than the route takes", reasonBadRequest)
+			} // else refused after the batch, when parsed again
 			break
 		}
 		if s.t == nil {

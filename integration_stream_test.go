@@ -185,3 +185,47 @@ func heapInUse() int64 {
 	runtime.ReadMemStats(&ms)
 	return int64(ms.HeapInuse)
 }
+
+// Per-route body limits: a streaming route takes bodies far past
+// Config.MaxBodyBytes while the others keep it, and a route may take less.
+func TestIntegrationRouteBodyLimit(t *testing.T) {
+	rt := kahttp.NewRouter()
+	rt.POST("/upload", kahttp.HandlerFunc(hashBody), kahttp.WithBodyLimit(64<<20))
+	rt.POST("/small", kahttp.HandlerFunc(hashBody))
+	rt.POST("/inline", kahttp.HandlerFunc(hashBody), kahttp.WithMode(kahttp.Inline))
+	rt.POST("/tiny", kahttp.HandlerFunc(hashBody), kahttp.WithBodyLimit(1<<10))
+	srv := kahttp.NewServer(rt, kahttp.Config{MaxBodyBytes: 1 << 20})
+	require.NoError(t, srv.Start("127.0.0.1:0"))
+	t.Cleanup(func() { shutdown(t, srv) })
+	addr := srv.Addr().String()
+
+	big := bytes.Repeat([]byte("u"), 8<<20)
+	c := dial(t, addr)
+	c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: " + strconv.Itoa(len(big)) + "\r\n\r\n" + string(big))
+	assert.Equal(t, sumOf(big), string(c.readResponse(false).Body), "past MaxBodyBytes on the route that takes it")
+
+	tests := []struct {
+		name, req string
+	}{
+		{"declared length past the default, refused before the body",
+			"POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n"},
+		{"chunked past the default on an inline route",
+			"POST /inline HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+				strings.Repeat("8000\r\n"+strings.Repeat("c", 0x8000)+"\r\n", 40)},
+		{"a whole body past a smaller route limit",
+			"POST /tiny HTTP/1.1\r\nHost: x\r\nContent-Length: 2048\r\n\r\n" + strings.Repeat("t", 2048)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := dial(t, addr)
+			_ = c.conn.SetWriteDeadline(time.Now().Add(ioTimeout))
+			_, _ = c.conn.Write([]byte(tt.req)) // may fail once the server closed
+			r := c.readResponse(false)
+			assert.Equal(t, 413, r.Status)
+			assert.Equal(t, "close", r.header(t, "Connection"))
+		})
+	}
+	ok := dial(t, addr)
+	ok.send("POST /tiny HTTP/1.1\r\nHost: x\r\nContent-Length: 1024\r\n\r\n" + strings.Repeat("t", 1024))
+	assert.Equal(t, 200, ok.readResponse(false).Status, "up to its limit")
+}

@@ -35,7 +35,12 @@ type Request struct {
 	uctx    context.Context // set by SetContext (values.go): what Context returns instead of &ctx
 	poison  bool            // overwrite buf and arena on release (Config.PoisonViews; poison.go)
 	stream  *bodyStream     // the body, when it streams (stream.go); nil when held whole
-	bodyRd  bytes.Reader    // BodyReader over a body held whole
+	// bodyLimit: the route's (WithBodyLimit), set by the router; 0: the
+	// server's. limits: the parser's limits with it, once routed early.
+	bodyLimit int64
+	limits    wire.Limits
+	routed    bool
+	bodyRd    bytes.Reader // BodyReader over a body held whole
 }
 
 // Param is one router parameter: Value is a view into the request path.
@@ -58,6 +63,7 @@ func releaseRequest(r *Request) {
 	r.buf, r.arena, r.path, r.params, r.remote, r.srv = nil, r.arena[:0], "", r.params[:0], nil, nil
 	r.stream = nil
 	r.bodyRd.Reset(nil)
+	r.bodyLimit, r.routed = 0, false
 	r.poison = false
 	r.ctx.reset()
 	r.uctx = nil

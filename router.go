@@ -70,7 +70,11 @@ type Router struct {
 	trees     [len(stdMethods)]*tree.Tree[*route]
 	custom    []methodTree
 	maxParams int
-	errs      []error
+	// maxBodyLimit is the largest WithBodyLimit: the parser's bound, the
+	// route's own applied once the request is routed.
+	maxBodyLimit int64
+	minBodyLimit int64 // the smallest WithBodyLimit, 0 without one
+	errs         []error
 
 	groups []*Group // every group, in the order made
 
@@ -84,9 +88,10 @@ type Router struct {
 
 // route is what the trees hold: the route's final (wrapped) handler.
 type route struct {
-	h       Handler
-	mode    Mode
-	pattern string
+	h         Handler
+	mode      Mode
+	pattern   string
+	bodyLimit int64 // WithBodyLimit; 0: Config.MaxBodyBytes
 }
 
 type resolved struct {
@@ -163,8 +168,18 @@ func NewRouter() *Router {
 type RouteOption func(*routeOptions)
 
 type routeOptions struct {
-	mode Mode
-	mws  []Middleware
+	mode      Mode
+	mws       []Middleware
+	bodyLimit int64
+}
+
+// WithBodyLimit sets the largest request body the route takes, instead of
+// Config.MaxBodyBytes: larger ones get 413, before the handler runs when
+// their length is declared, else when the handler reads past it. A route
+// for large uploads reads its body with Request.BodyReader on a pooled
+// handler, where the body streams instead of being held.
+func WithBodyLimit(n int64) RouteOption {
+	return func(o *routeOptions) { o.bodyLimit = n }
 }
 
 // WithMode sets where the route's handler runs: Inline on the event loop
@@ -192,6 +207,10 @@ type Group struct {
 	mws    []Middleware
 	used   bool // routes were registered in it or below: Use would come too late
 }
+
+// bodyLimits are the largest and smallest WithBodyLimit of its routes (0
+// without any): the server sizes its parser and its checks by them.
+func (rt *Router) bodyLimits() (largest, smallest int64) { return rt.maxBodyLimit, rt.minBodyLimit }
 
 // Group returns a group of routes under prefix (e.g. "/api") with its own middleware.
 func (g *Group) Group(prefix string, mw ...Middleware) *Group {
@@ -293,6 +312,9 @@ func (g *Group) handle(method, path string, h Handler, opts []RouteOption) error
 	if o.mode > Inline {
 		return fmt.Errorf("kahttp: route %s %s: unknown mode %d", method, pattern, o.mode)
 	}
+	if o.bodyLimit < 0 {
+		return fmt.Errorf("kahttp: route %s %s: negative body limit", method, pattern)
+	}
 	t := rt.tree(method)
 	if t == nil {
 		if len(stdMethods)+len(rt.custom) >= maxMethods {
@@ -315,10 +337,14 @@ func (g *Group) handle(method, path string, h Handler, opts []RouteOption) error
 			h = x.mws[i](h)
 		}
 	}
-	if err := t.Add(pattern, &route{h: h, mode: o.mode, pattern: pattern}); err != nil {
+	if err := t.Add(pattern, &route{h: h, mode: o.mode, pattern: pattern, bodyLimit: o.bodyLimit}); err != nil {
 		return fmt.Errorf("kahttp: route %s %s: %w", method, pattern, err)
 	}
 	rt.maxParams = max(rt.maxParams, t.MaxParams())
+	rt.maxBodyLimit = max(rt.maxBodyLimit, o.bodyLimit)
+	if o.bodyLimit > 0 && (rt.minBodyLimit == 0 || o.bodyLimit < rt.minBodyLimit) {
+		rt.minBodyLimit = o.bodyLimit
+	}
 	for x := g; x != nil; x = x.parent {
 		x.used = true
 	}
@@ -395,7 +421,7 @@ func (rt *Router) Serve(w *Response, r *Request) {
 // custom handler for them, which run in the server's mode.
 func (rt *Router) Resolve(r *Request) (Handler, Mode) {
 	rt.once.Do(rt.freeze)
-	r.params = r.params[:0]
+	r.params, r.bodyLimit = r.params[:0], 0
 	method, path := r.Method(), r.path
 	t := rt.tree(method)
 	var ps *tree.Params
@@ -428,6 +454,7 @@ func (rt *Router) Resolve(r *Request) (Handler, Mode) {
 				r.params = append(r.params, Param{Key: p.Key, Value: path[p.Start:p.End]})
 			}
 		}
+		r.bodyLimit = rte.bodyLimit
 		return rte.h, rte.mode
 	}
 	a := rt.answersFor(path)

@@ -151,7 +151,9 @@ type Server struct {
 	handler  Handler
 	resolver Resolver
 	limits   wire.Limits
-	pool     *pool
+	// minBodyLimit: bodies up to it need no route check (applyBodyLimits)
+	minBodyLimit int64
+	pool         *pool
 
 	mu           sync.Mutex
 	eng          *eventloop.Engine
@@ -176,6 +178,7 @@ func NewServer(h Handler, cfg Config) *Server {
 		MaxBody:        cfg.MaxBodyBytes,
 	}
 	s.pool = newPool(cfg.PoolWorkers, cfg.PoolQueue)
+	s.applyBodyLimits()
 	return s
 }
 
@@ -200,6 +203,7 @@ func (s *Server) Start(addr string) error {
 	if s.eng != nil {
 		return errors.New("kahttp: server already started")
 	}
+	s.applyBodyLimits()
 	s.sweep = max(10*time.Millisecond, min(min(s.cfg.IdleTimeout, s.cfg.HeaderTimeout, s.cfg.WriteTimeout)/10, 250*time.Millisecond))
 	eng, err := eventloop.Start(addr, &protocol{s}, eventloop.Options{
 		Loops:     s.cfg.Loops,
@@ -315,6 +319,28 @@ func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 // deadline is d from now, never early: the coarse clock may lag by a sweep,
 // and closing before the advertised Keep-Alive timeout races the client.
 func (s *Server) deadline(d time.Duration) time.Time { return now().Add(d + s.sweep) }
+
+// applyBodyLimits sizes the parser's body limit by the routes' own
+// (WithBodyLimit): the largest may pass the parser, each route's is
+// checked once the request is routed (session.head, overLimit).
+func (s *Server) applyBodyLimits() {
+	s.limits.MaxBody, s.minBodyLimit = s.cfg.MaxBodyBytes, s.cfg.MaxBodyBytes
+	if rt, ok := s.handler.(interface{ bodyLimits() (int64, int64) }); ok {
+		largest, smallest := rt.bodyLimits()
+		s.limits.MaxBody = max(s.limits.MaxBody, largest)
+		if smallest > 0 {
+			s.minBodyLimit = min(s.minBodyLimit, smallest)
+		}
+	}
+}
+
+// bodyLimit is the largest body req may have: its route's, or the server's.
+func (s *Server) bodyLimit(req *Request) int64 {
+	if req.bodyLimit > 0 {
+		return req.bodyLimit
+	}
+	return s.cfg.MaxBodyBytes
+}
 
 // engine is the running engine, nil before Start.
 func (s *Server) engine() *eventloop.Engine {

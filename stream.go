@@ -34,29 +34,64 @@ import (
 // to keep the connection; past it the connection closes.
 const drainAfterStream = 256 << 10
 
-// stream hands req, a pooled request whose body is still arriving, to a
-// goroutine that runs its handler while the body streams. buf is the
-// unconsumed input, req's head at its start. False: serve it as usual
-// (its body held whole).
-func (s *session) stream(req *Request, buf []byte) bool {
-	w := &req.w
-	missing := w.ContentLength - int64(len(buf)-w.HeadEnd)
-	if s.t != nil || s.inlineOnly || !(w.Chunked || w.Expect100 || missing > streamAbove) {
+// head runs once for a request whose head is in and whose body is not:
+// it routes the request now, so that its route's body limit applies from
+// here (413 at once for a declared length past it, before any 100
+// Continue; the parser bounds the rest), and a pooled route gets its body
+// as a stream. buf is the unconsumed input, the request at its start. True:
+// the connection left the loop (stream). Otherwise the request waits for
+// its body as usual, or was refused (the connection is closing).
+func (s *session) head(req *Request, buf []byte) bool {
+	req.bind(buf[:req.w.HeadEnd])
+	req.remote, req.srv = s.remote, s.srv
+	h, mode := s.srv.route(req)
+	if s.inlineOnly {
+		mode = Inline
+	}
+	limit := s.srv.bodyLimit(req)
+	req.routed, req.limits = true, s.srv.limits
+	req.limits.MaxBody = limit
+	if req.w.ContentLength > limit {
+		releaseRequest(req) // a new request: never s.pending (that one is routed)
+		s.refuse(StatusRequestEntityTooLarge, "request body larger than the route takes", reasonBadRequest)
 		return false
 	}
-	req.bind(buf[:w.HeadEnd])
-	req.remote, req.srv = s.remote, s.srv
 	if s.phase != phaseHead && s.phase != phaseBody {
 		s.started = now() // the request began with this read
 	}
-	h, mode := s.srv.route(req)
-	if mode != Pooled || s.c.Pending() > 0 {
-		req.unbind()
+	if mode == Pooled && s.stream(req, buf, h) {
+		return true
+	}
+	req.unbind() // bound again when complete
+	return false
+}
+
+// overLimit reports whether a complete request's body is past its route's
+// limit (WithBodyLimit below Config.MaxBodyBytes); bodies no route limits
+// cost no lookup.
+func (s *session) overLimit(req *Request, raw []byte) bool {
+	n := int64(req.w.Body.Len())
+	if n <= s.srv.minBodyLimit || req.routed {
+		return req.routed && n > req.limits.MaxBody
+	}
+	req.bind(raw)
+	s.srv.route(req)
+	over := n > s.srv.bodyLimit(req)
+	req.unbind()
+	return over
+}
+
+// stream hands req, a pooled request whose body is still arriving, to a
+// goroutine that runs h while the body streams (the life of a streamed
+// request, above). False: serve it as usual, its body held whole.
+func (s *session) stream(req *Request, buf []byte, h Handler) bool {
+	w := &req.w
+	missing := w.ContentLength - int64(len(buf)-w.HeadEnd)
+	if s.t != nil || s.c.Pending() > 0 || !(w.Chunked || w.Expect100 || missing > streamAbove) {
 		return false
 	}
 	fd, err := s.c.Detach()
 	if err != nil {
-		req.unbind()
 		return false
 	}
 	in := bytebufferpool.Get()
@@ -82,7 +117,7 @@ func (s *session) serveStream(fd int, in *bytebufferpool.ByteBuffer, req *Reques
 	s.inlineOnly = true // blocking is fine here: this goroutine serves nobody else
 
 	w := &req.w
-	body := newBodyStream(o, in.B[w.HeadEnd:], w.ContentLength, w.Chunked, w.Expect100, s.srv.cfg.MaxBodyBytes)
+	body := newBodyStream(o, in.B[w.HeadEnd:], w.ContentLength, w.Chunked, w.Expect100, req.limits.MaxBody)
 	req.stream = body
 	s.phase, s.sent100 = phaseBusy, false
 	keep, reason, left := s.policy(req)
