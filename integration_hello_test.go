@@ -2,7 +2,12 @@ package kahttp_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,4 +142,38 @@ func TestIntegrationHelloUsersRoute(t *testing.T) {
 	assert.Equal(t, "user 42", string(r.Body))
 	r = c.roundTrip("HEAD /users/42 HTTP/1.1\r\nHost: x\r\n\r\n")
 	assert.Equal(t, 200, r.Status)
+}
+
+// TestIntegrationHelloUpload: POST /upload streams the body, past
+// MaxBodyBytes, to a hash: curl --data-binary and curl -T, with and
+// without Expect: 100-continue, and Go's client with a chunked body.
+func TestIntegrationHelloUpload(t *testing.T) {
+	t.Parallel()
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl not installed (.ci/run installs it)")
+	}
+	addr, _, _ := startHello(t)
+	body := bytes.Repeat([]byte("kahttp upload\n"), (20<<20)/14)
+	file := filepath.Join(t.TempDir(), "body")
+	require.NoError(t, os.WriteFile(file, body, 0o600))
+	sum := sha256.Sum256(body)
+	want := strconv.Itoa(len(body)) + " " + hex.EncodeToString(sum[:]) + "\n"
+	for _, args := range [][]string{
+		{"--data-binary", "@" + file},                  // curl sends Expect: 100-continue for it
+		{"--data-binary", "@" + file, "-H", "Expect:"}, // without
+		{"-X", "POST", "-T", file},
+		{"-X", "POST", "-T", file, "-H", "Expect:"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		out, err := exec.CommandContext(ctx, curl, append([]string{"-sS", "--fail", "http://" + addr + "/upload"}, args...)...).Output()
+		cancel()
+		require.NoError(t, err, "curl %v", args)
+		assert.Equal(t, want, string(out), "curl %v", args)
+	}
+	resp, err := http.Post("http://"+addr+"/upload", "application/octet-stream", io.MultiReader(bytes.NewReader(body)))
+	require.NoError(t, err)
+	got, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	assert.Equal(t, want, string(got), "Go's client, chunked")
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"strconv"
 	"time"
 
@@ -14,6 +17,7 @@ POST /echo            the request body, echoed
 GET  /stream?size=N   N bytes of 'x' in 1 KiB writes, no Content-Length
 GET  /users/:id       user <id>
 GET  /sleep?ms=N      waits N ms (N <= 10000) on the worker pool
+POST /upload          <bytes> <sha256> of the body, read as a stream (up to 1 GiB)
 `
 
 const maxSleep = 10000
@@ -46,6 +50,8 @@ func NewApp() kahttp.Handler {
 	})
 	// A blocking handler: always on the worker pool, even with -inline.
 	rt.HandleFunc("GET", "/sleep", sleep, kahttp.WithMode(kahttp.Pooled))
+	// Large bodies stream to a pooled handler: memory stays small whatever the size.
+	rt.HandleFunc("POST", "/upload", upload, kahttp.WithMode(kahttp.Pooled), kahttp.WithBodyLimit(maxUpload))
 	return rt // a registration error would make Start refuse to run (Router.Err)
 }
 
@@ -87,6 +93,20 @@ func sleep(w *kahttp.Response, r *kahttp.Request) {
 		return
 	}
 	text(w, 200, "slept "+strconv.Itoa(ms)+" ms")
+}
+
+const maxUpload = 1 << 30
+
+// upload answers the byte count and SHA-256 of the body, read as it
+// arrives (the client is slowed down to the hashing's pace).
+func upload(w *kahttp.Response, r *kahttp.Request) {
+	h := sha256.New()
+	n, err := io.Copy(h, r.BodyReader())
+	if err != nil {
+		w.WriteError(err) // 400 malformed, 413 past 1 GiB, 408 too slow
+		return
+	}
+	text(w, 200, strconv.FormatInt(n, 10)+" "+hex.EncodeToString(h.Sum(nil))+"\n")
 }
 
 func text(w *kahttp.Response, code int, s string) {

@@ -19,6 +19,8 @@
 //   - GET /sleep?ms=N → 200 "slept N ms" after waiting N ms on the worker
 //     pool, even with -inline (0 ≤ N ≤ 10000, else 400): a handler that waits
 //     on a database; it never stalls other connections
+//   - POST /upload → 200 "<bytes> <sha256 hex>" of the body, read as a
+//     stream (route body limit 1 GiB; memory bounded whatever the size)
 //   - everything else → 404, "/plaintext/" included (no trailing-slash
 //     redirects); a known path with another method → 405 with Allow;
 //     CONNECT → 501 (the router does not tunnel)
