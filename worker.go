@@ -179,6 +179,8 @@ func (p *pooledSink) flush() error {
 		s.mu.Unlock()
 		if err == nil {
 			s.watch()
+		} else if left == 0 {
+			s.signalDrain() // an orphan waits for the last one (orphanCatchUp)
 		}
 		if wake {
 			s.c.Wake()
@@ -235,10 +237,31 @@ func (s *session) writeOrphan(b *bytebufferpool.ByteBuffer) error {
 }
 
 // orphanCatchUp waits for the AsyncWrite callbacks still queued on the loop
-// (bounded), then writes what they handed back, in order.
+// (the last one signals drain; bounded by a second, in case the loop is
+// gone), then writes what they handed back, in order.
 func (s *session) orphanCatchUp() {
-	for deadline := time.Now().Add(time.Second); s.unsent.Load() > 0 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
+	var timeout <-chan time.Time
+wait:
+	for s.unsent.Load() > 0 {
+		s.mu.Lock()
+		if s.drain == nil {
+			s.drain = make(chan struct{}, 1)
+		}
+		drain := s.drain
+		s.mu.Unlock()
+		if s.unsent.Load() == 0 {
+			break // the last callback ran before the channel existed
+		}
+		if timeout == nil {
+			t := time.NewTimer(time.Second)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-drain:
+		case <-timeout:
+			break wait // the loop is gone: send what came back so far
+		}
 	}
 	s.mu.Lock()
 	redo := s.orphan.redo
