@@ -50,8 +50,12 @@ type transport interface {
 	Buffered() []byte
 }
 
-// session is the HTTP state of one connection. Fields above mu belong to
-// the connection's loop; those below are shared with the pooled worker.
+// session is the HTTP state of one connection. It has one owner at a
+// time, which alone uses the fields above mu: the connection's loop; or,
+// while the connection is off the loop, the goroutine serving it (a
+// streamed body, stream.go, from Detach to Resume; a half-closed client,
+// orphan.go, to the end). The fields from mu on are shared with the pooled
+// worker (and Shutdown): each says how (under mu, atomic).
 type session struct {
 	srv     *Server
 	c       transport
@@ -63,17 +67,17 @@ type session struct {
 	started time.Time   // when the request being received began (ReadTimeout)
 	reason  closeReason // why the connection is closing
 	// t is the pooled batch, nil when none: built here, then run by a
-	// worker, then sent from here (see worker.go). An idle connection
+	// worker, then sent from here (see pooled.go). An idle connection
 	// holds none, so it costs no more than its few words.
 	t *task
 	// inlineOnly: the session runs on its own goroutine (see orphan.go)
 	inlineOnly bool
 
-	mu       sync.Mutex
-	inflight bool        // t is running or its responses not yet sent
-	done     bool        // t's responses are complete
-	closed   bool        // the connection is gone
-	orphan   *orphanConn // a dup of the socket, to finish what a half-closed client is owed
+	// Below mu: shared by the loop, the pooled worker and an orphan.
+	mu     sync.Mutex
+	batch  batchState  // where the pooled batch t is; under mu
+	closed bool        // the connection is gone; under mu
+	orphan *orphanConn // a dup of the socket, to finish what a half-closed client is owed; under mu
 
 	outbound atomic.Int64  // the loop's last look at Pending(), for the worker's backpressure
 	unsent   atomic.Int64  // bytes a worker handed to AsyncWrite not yet written
@@ -161,7 +165,7 @@ func (s *session) gone(err error) {
 	}
 	s.mu.Lock()
 	s.closed = true
-	inflight, done := s.inflight, s.done
+	inflight, done := s.batch != batchNone, s.batch == batchDone
 	if owed && (inflight || len(leftover) > 0) {
 		if fd, err := s.c.Dup(); err == nil {
 			s.orphan = newOrphanConn(fd, s.srv.cfg.IdleTimeout)
@@ -472,48 +476,6 @@ func (s *session) answer(it item, note *string) {
 	releaseRequest(it.req)
 }
 
-var busyNote = "503 Service Unavailable: server busy\n"
-
-// dispatch hands the batch to the pool. Its requests are copied out of the
-// connection's buffer in one piece (raw), so they stay valid while the
-// worker runs and the loop moves on.
-func (s *session) dispatch(raw []byte) {
-	t := s.t
-	t.raw = bytebufferpool.Get()
-	t.raw.B = append(t.raw.B[:0], raw...)
-	off := 0
-	for _, it := range t.items {
-		n := len(it.req.buf)
-		it.req.move(t.raw.B[off : off+n])
-		off += n
-	}
-	t.submitted = true
-	s.mu.Lock()
-	s.inflight, s.done = true, false
-	s.mu.Unlock()
-	s.c.SetDeadline(time.Time{})
-	s.srv.inflight.Add(1)
-	if s.srv.pool.submit(t) {
-		return
-	}
-	// Saturated: answer the batch with 503 rather than queue without bound.
-	s.srv.inflight.Done()
-	s.mu.Lock()
-	s.inflight = false
-	s.mu.Unlock()
-	s.srv.stats.rejected.Add(int64(len(t.items)))
-	for i, it := range t.items {
-		if s.c.Closing() {
-			releaseRequest(it.req) // not answered: an earlier response closed the connection
-			continue
-		}
-		t.items[i].req = nil
-		s.answer(it, &busyNote)
-	}
-	t.items = t.items[:0]
-	s.releaseTask(true)
-}
-
 // policy is the keep-alive decision for a request, before the handler runs
 // (the response can still turn it into a close). left is the number of
 // requests the connection may still take after this one, -1 for no limit.
@@ -589,7 +551,7 @@ func (s *session) flush() error {
 // Any goroutine.
 func (s *session) cancelInflight() {
 	s.mu.Lock()
-	if s.inflight && !s.done {
+	if s.batch == batchRunning {
 		s.t.cancel()
 	}
 	s.mu.Unlock()

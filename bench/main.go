@@ -44,6 +44,7 @@ type options struct {
 	serveCPUs   string
 	serveNoFile int
 	faults      bool
+	uploads     bool
 	cpuProfile  string
 	profileFor  time.Duration
 	commandStr  string
@@ -73,6 +74,7 @@ func main() {
 	flag.StringVar(&o.serveCPUs, "cpus", "", "with -serve: pin the server to these CPUs (re-executes itself)")
 	flag.IntVar(&o.serveNoFile, "nofile", 0, "with -serve: lower RLIMIT_NOFILE of the server to this many descriptors")
 	flag.BoolVar(&o.faults, "faults", false, "run the fault scenarios instead of the benchmark (see README: stream integrity, noise, floods, slowloris, fd exhaustion, resets, shutdown, pool burst)")
+	flag.BoolVar(&o.uploads, "uploads", false, "run the upload scenario instead of the benchmark (POST /upload of 1 MiB to 200 MiB, Content-Length and chunked, and 1 GiB to kahttp; writes results/uploads.md); -scenario upload does the same. With -serve: serve POST /upload")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "with -serve: write a CPU profile of the server to this file (see -profile-for)")
 	flag.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "with -cpuprofile: how long to profile, from the start")
 	flag.Parse()
@@ -87,6 +89,17 @@ func main() {
 	}
 	if o.list {
 		listAll()
+		return
+	}
+	if o.uploads || uploadsSelected(o.scenarios) {
+		if o.faults {
+			fmt.Fprintln(os.Stderr, "bench: -faults and the upload scenario run separately")
+			os.Exit(2)
+		}
+		if err := uploadsMain(&o); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if o.faults {
@@ -123,6 +136,10 @@ func listAll() {
 	fmt.Println("fault scenarios (-faults):")
 	for _, s := range faultScenarios() {
 		fmt.Printf("   %-24s %s\n", s.Name, s.Desc)
+	}
+	fmt.Println("upload scenario (-uploads, or -scenario upload; not in the default matrix):")
+	for _, c := range uploadCases() {
+		fmt.Printf("   %-24s %s\n", c.Name(), c.Desc())
 	}
 }
 

@@ -83,6 +83,7 @@ func serveMain(o *options) error {
 		fmt.Printf("draining since %d\n", stopAt.UnixNano())
 		close(stop)
 	}()
+	serveUploads = o.uploads
 	err := def.Run(o.addr, stop)
 	select {
 	case <-stop:

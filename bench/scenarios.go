@@ -135,8 +135,11 @@ func selectCases(list string, quick bool) ([]Case, error) {
 				found = true
 			}
 		}
+		if !found && isUploadName(want) {
+			return nil, fmt.Errorf("the upload scenario runs on its own, with its own table: go run . -scenario %s (or -uploads)", want)
+		}
 		if !found {
-			return nil, fmt.Errorf("unknown scenario %q (have %s)", want, strings.Join(scenarioNames, ", "))
+			return nil, fmt.Errorf("unknown scenario %q (have %s; upload runs on its own)", want, strings.Join(scenarioNames, ", "))
 		}
 	}
 	return out, nil

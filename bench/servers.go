@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"sort"
 	"strconv"
 	"time"
@@ -14,6 +15,8 @@ import (
 //	GET  /stream?size=N    N bytes of 'x', written in 1 KiB pieces, no Content-Length set by the handler
 //	GET  /sleep?ms=N       "slept N ms" after time.Sleep(N ms)
 //	GET  /query?a=X&b=Y    decimal X+Y
+//	POST /upload           "<bytes> <sha256 hex>" of the body, read as a stream
+//	                       (only when started with -uploads; see uploads.go)
 //
 // Every server sends Server, Date, Content-Type and Content-Length (or chunked
 // framing where the server streams) so that header bytes stay comparable; the
@@ -37,6 +40,22 @@ var chunk1K = func() []byte {
 	}
 	return b
 }()
+
+// uploadLimit is the largest body POST /upload takes (413 beyond), in
+// every server.
+const uploadLimit = 1 << 30
+
+// serveUploads is set by `bench -serve NAME -uploads`: the server then has
+// the POST /upload route and the settings it needs (kahttp: a Router with
+// the route's WithBodyLimit in front of the usual handler; fasthttp:
+// StreamRequestBody and MaxRequestBodySize). Without it every server is
+// exactly what the benchmark matrix measures.
+var serveUploads bool
+
+// uploadAnswer is the body of a successful POST /upload.
+func uploadAnswer(n int64, sum []byte) string {
+	return strconv.FormatInt(n, 10) + " " + hex.EncodeToString(sum)
+}
 
 // serverDef is one server implementation that `bench -serve NAME` can run.
 type serverDef struct {

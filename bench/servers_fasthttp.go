@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"io"
 	"strconv"
 	"time"
 
@@ -69,10 +71,58 @@ func fastHTTPHandler(ctx *fasthttp.RequestCtx) {
 	}
 }
 
-// runFastHTTP serves with a default fasthttp.Server; on stop it drains with
-// ShutdownWithContext.
-func runFastHTTP(addr string, stop <-chan struct{}) error {
+// fastHTTPUpload answers POST /upload: with StreamRequestBody the body is
+// read from RequestBodyStream as it arrives, up to uploadLimit.
+func fastHTTPUpload(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsPost() {
+		ctx.Error("method not allowed", fasthttp.StatusMethodNotAllowed)
+		return
+	}
+	sum := sha256.New()
+	var n int64
+	var err error
+	if s := ctx.RequestBodyStream(); s != nil {
+		n, err = io.Copy(sum, io.LimitReader(s, uploadLimit+1))
+	} else {
+		b := ctx.PostBody() // a server without StreamRequestBody
+		n = int64(len(b))
+		sum.Write(b)
+	}
+	switch {
+	case err != nil:
+		ctx.Error(err.Error(), fasthttp.StatusBadRequest)
+		return
+	case n > uploadLimit:
+		ctx.Error("body too large", fasthttp.StatusRequestEntityTooLarge)
+		return
+	}
+	ctx.SetContentType(ctPlain)
+	ctx.WriteString(uploadAnswer(n, sum.Sum(nil)))
+}
+
+// newFastHTTPServer is the default server, or with uploads the one that
+// streams request bodies and has POST /upload.
+func newFastHTTPServer(uploads bool) *fasthttp.Server {
 	srv := &fasthttp.Server{Handler: fastHTTPHandler}
+	if uploads {
+		srv.StreamRequestBody = true
+		srv.MaxRequestBodySize = uploadLimit
+		srv.Handler = func(ctx *fasthttp.RequestCtx) {
+			if string(ctx.Path()) == "/upload" {
+				fastHTTPUpload(ctx)
+				return
+			}
+			fastHTTPHandler(ctx)
+		}
+	}
+	return srv
+}
+
+// runFastHTTP serves with a default fasthttp.Server; on stop it drains with
+// ShutdownWithContext. With -uploads it streams request bodies
+// (StreamRequestBody, MaxRequestBodySize 1 GiB) and has POST /upload.
+func runFastHTTP(addr string, stop <-chan struct{}) error {
+	srv := newFastHTTPServer(serveUploads)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe(addr) }()
 	select {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"io"
 	"strconv"
 	"time"
 
@@ -84,11 +86,44 @@ func kahttpHandler(w *kahttp.Response, r *kahttp.Request) {
 	}
 }
 
+// kahttpUpload answers POST /upload, reading the body as it arrives
+// (BodyReader on a pooled handler), as examples/hello does.
+func kahttpUpload(w *kahttp.Response, r *kahttp.Request) {
+	sum := sha256.New()
+	n, err := io.Copy(sum, r.BodyReader())
+	if err != nil {
+		w.WriteError(err) // 400 malformed, 413 past the route's limit
+		return
+	}
+	h := w.Header()
+	h.Set("Server", "kahttp")
+	h.Set("Content-Type", ctPlain)
+	w.WriteString(uploadAnswer(n, sum.Sum(nil)))
+}
+
+// kahttpUploads puts a Router in front of the usual handler: POST /upload
+// with its own body limit (WithBodyLimit), pooled in either server mode;
+// every other request goes to kahttpHandler as before (NotFound).
+func kahttpUploads() (kahttp.Handler, error) {
+	rt := kahttp.NewRouter()
+	rt.RedirectTrailingSlash = false
+	rt.NotFound = kahttp.HandlerFunc(kahttpHandler)
+	rt.HandleFunc("POST", "/upload", kahttpUpload, kahttp.WithBodyLimit(uploadLimit), kahttp.WithMode(kahttp.Pooled))
+	return rt, rt.Err()
+}
+
 // runKahttp takes the whole Config so this file names no more of the API
 // than the contract does. On stop it drains the way examples/hello does on
 // SIGTERM: Shutdown with a deadline.
 func runKahttp(addr string, cfg kahttp.Config, stop <-chan struct{}) error {
-	srv := kahttp.NewServer(kahttp.HandlerFunc(kahttpHandler), cfg)
+	var h kahttp.Handler = kahttp.HandlerFunc(kahttpHandler)
+	if serveUploads {
+		var err error
+		if h, err = kahttpUploads(); err != nil {
+			return err
+		}
+	}
+	srv := kahttp.NewServer(h, cfg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe(addr) }()
 	select {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -79,10 +81,39 @@ func netHTTPHandler() http.Handler {
 	return mux
 }
 
+// netHTTPUploads adds POST /upload in front of h: the body is hashed as it
+// is read, up to uploadLimit (MaxBytesReader: 413 beyond).
+func netHTTPUploads(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.HandleFunc("POST /upload", func(w http.ResponseWriter, r *http.Request) {
+		sum := sha256.New()
+		n, err := io.Copy(sum, http.MaxBytesReader(w, r.Body, uploadLimit))
+		if err != nil {
+			code := http.StatusBadRequest
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				code = http.StatusRequestEntityTooLarge
+			}
+			http.Error(w, err.Error(), code)
+			return
+		}
+		hd := w.Header()
+		hd.Set("Server", "nethttp")
+		hd.Set("Content-Type", ctPlain)
+		io.WriteString(w, uploadAnswer(n, sum.Sum(nil)))
+	})
+	return mux
+}
+
 // runNetHTTP serves with a default http.Server; on stop it drains with
 // Server.Shutdown, as a net/http service does on SIGTERM.
 func runNetHTTP(addr string, stop <-chan struct{}) error {
-	srv := &http.Server{Addr: addr, Handler: netHTTPHandler()}
+	h := netHTTPHandler()
+	if serveUploads {
+		h = netHTTPUploads(h)
+	}
+	srv := &http.Server{Addr: addr, Handler: h}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	select {

@@ -14,13 +14,13 @@ import (
 //     maxBatch requests or maxBatchBytes.
 //  2. [loop] dispatch copies the batch's bytes out of the connection's
 //     buffer (the loop moves on) and submits the task to the pool;
-//     inflight is set under session.mu. While the batch runs, traffic
+//     the batch is running (batchState, under session.mu). While the batch runs, traffic
 //     parses nothing (the rest waits in the buffer, bounded by overInbound).
 //  3. [worker] runPooled runs the handlers in order. Each response is
 //     written into the task's sink; past flushAt the sink hands a piece to
 //     the loop with AsyncWrite (unsent counts it until its callback) and
 //     waits while too much is unsent or queued (mayFlush, drain, Watch).
-//  4. [worker] done is set under session.mu; if nothing is unsent the
+//  4. [worker] the batch is done (under session.mu); if nothing is unsent the
 //     worker wakes the loop, else the last write's callback does.
 //  5. [loop] traffic sees the batch complete (done, unsent 0: no piece
 //     still queued behind the wake-up), sends the last response's bytes
@@ -31,6 +31,62 @@ import (
 // cancels the requests' contexts; the worker finishes and drops the
 // batch (dropPooled). A client that half-closed is still owed its
 // answers: they go through orphan.go's dup of the socket.
+
+// batchState is where a connection's pooled batch is. Transitions, each
+// under session.mu: none → running (dispatch, loop: handed to a worker);
+// running → none (dispatch, loop: the pool was full, 503s answered);
+// running → done (runPooled, worker: its responses are complete);
+// done → none (completePooled, loop: sent). A gone connection leaves the
+// batch to the worker (dropPooled) or to its orphan.
+type batchState uint8
+
+const (
+	batchNone    batchState = iota // no batch with a worker
+	batchRunning                   // a worker runs it
+	batchDone                      // its responses are complete, not yet sent
+)
+
+var busyNote = "503 Service Unavailable: server busy\n"
+
+// dispatch hands the batch to the pool. Its requests are copied out of the
+// connection's buffer in one piece (raw), so they stay valid while the
+// worker runs and the loop moves on.
+func (s *session) dispatch(raw []byte) {
+	t := s.t
+	t.raw = bytebufferpool.Get()
+	t.raw.B = append(t.raw.B[:0], raw...)
+	off := 0
+	for _, it := range t.items {
+		n := len(it.req.buf)
+		it.req.move(t.raw.B[off : off+n])
+		off += n
+	}
+	t.submitted = true
+	s.mu.Lock()
+	s.batch = batchRunning
+	s.mu.Unlock()
+	s.c.SetDeadline(time.Time{})
+	s.srv.inflight.Add(1)
+	if s.srv.pool.submit(t) {
+		return
+	}
+	// Saturated: answer the batch with 503 rather than queue without bound.
+	s.srv.inflight.Done()
+	s.mu.Lock()
+	s.batch = batchNone
+	s.mu.Unlock()
+	s.srv.stats.rejected.Add(int64(len(t.items)))
+	for i, it := range t.items {
+		if s.c.Closing() {
+			releaseRequest(it.req) // not answered: an earlier response closed the connection
+			continue
+		}
+		t.items[i].req = nil
+		s.answer(it, &busyNote)
+	}
+	t.items = t.items[:0]
+	s.releaseTask(true)
+}
 
 // runPooled runs a connection's batch on a worker goroutine, in order,
 // into the worker's own buffer; the loop picks the responses up when woken.
@@ -55,8 +111,8 @@ func (s *session) runPooled(t *task) {
 	t.res = w
 
 	s.mu.Lock()
-	s.done = true
-	closed, orphan, c := s.closed, s.orphan, s.c // runOrphan may replace s.c once done is set
+	s.batch = batchDone
+	closed, orphan, c := s.closed, s.orphan, s.c // runOrphan may replace s.c once the batch is done
 	s.mu.Unlock()
 	switch {
 	case orphan != nil:
@@ -66,8 +122,8 @@ func (s *session) runPooled(t *task) {
 	case s.unsent.Load() == 0:
 		c.Wake()
 		// Otherwise the callback of the last queued write wakes the loop:
-		// done is set before unsent is read here, and unsent lowered
-		// before done is read there, so one of the two sees the other.
+		// the batch is done before unsent is read here, and unsent lowered
+		// before the batch state is read there: one of the two sees the other.
 	}
 }
 
@@ -87,7 +143,7 @@ func (s *session) dropPooled() {
 // batch's last bytes must not overtake them. Loop only.
 func (s *session) completePooled() bool {
 	s.mu.Lock()
-	done := s.done
+	done := s.batch == batchDone
 	s.mu.Unlock()
 	if !done || s.unsent.Load() > 0 {
 		return false
@@ -96,7 +152,7 @@ func (s *session) completePooled() bool {
 	s.c.SetOutput(w.out) // the worker's buffer becomes the batch: no copy
 	s.settle(w)
 	s.mu.Lock()
-	s.inflight, s.done = false, false
+	s.batch = batchNone
 	s.t.sink.releaseSpare() // every write of the batch has run (unsent is 0)
 	s.mu.Unlock()
 	s.releaseTask(true)
@@ -167,7 +223,7 @@ func (p *pooledSink) flush() error {
 	err := s.c.AsyncWrite(b.B, func(err error) { // on the loop
 		left := s.unsent.Add(-n)
 		s.mu.Lock()
-		wake := left == 0 && s.done // the batch waits for this write to complete
+		wake := left == 0 && s.batch == batchDone // the batch waits for this write to complete
 		switch {
 		case err != nil && s.orphan != nil:
 			s.orphan.redo = append(s.orphan.redo, b) // the orphan sends it, in order

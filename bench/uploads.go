@@ -1,0 +1,342 @@
+package main
+
+// The upload scenario, `go run . -uploads` (or `-scenario upload`): POST
+// /upload of large bodies, read by the handler as they arrive and hashed
+// with SHA-256, the answer "<bytes> <sha256 hex>" checked for every upload.
+// Per server and case it reports the time per MiB, its ratio to net/http,
+// the server's CPU per MiB and its RSS growth during the upload over its
+// idle RSS, with a verdict on the goals of issue 10 for kahttp. It runs on
+// its own (not in the default matrix): it has its own table,
+// results/uploads.md, and goals that are not the matrix's.
+//
+// Every case starts fresh server processes (`bench -serve NAME -uploads`),
+// pinned like the benchmark's, and measures them in rounds, the servers
+// interleaved in each. Before every upload the server's VmHWM is reset
+// (/proc/PID/clear_refs, "5") so each upload's peak is its own; where that
+// is refused only the first upload of the fresh process counts for memory.
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const (
+	// uploadBudget bounds the whole run: no case starts after it, and a
+	// case started before it stops after its first round.
+	uploadBudget = 150 * time.Second
+	// uploadCaseBudget bounds one case's rounds after the first.
+	uploadCaseBudget = 30 * time.Second
+	// uploadRSSGoal is issue 10's bound on kahttp's RSS growth during a
+	// 200 MiB upload.
+	uploadRSSGoal = 4 << 20
+)
+
+// defaultUploadServers are the servers the upload scenario measures unless
+// -servers says otherwise.
+var defaultUploadServers = []string{"kahttp-pool", "nethttp", "fasthttp"}
+
+// uploadCase is one body size and framing.
+type uploadCase struct {
+	Size    int64
+	Chunked bool
+	Rounds  int // rounds at most, the servers interleaved in each
+	// KahttpOnly cases run on the kahttp servers only: the 1 GiB check
+	// that an upload at the route's limit completes.
+	KahttpOnly bool
+	// RSSGoal: the case whose kahttp rows must stay within uploadRSSGoal.
+	RSSGoal bool
+}
+
+func (c uploadCase) framing() string {
+	if c.Chunked {
+		return "chunked"
+	}
+	return "cl"
+}
+
+// Name is the case's label, e.g. "upload/200MiB-chunked".
+func (c uploadCase) Name() string { return "upload/" + sizeName(c.Size) + "-" + c.framing() }
+
+func (c uploadCase) Desc() string {
+	fr := "with Content-Length"
+	if c.Chunked {
+		fr = fmt.Sprintf("chunked (%d KiB chunks)", uploadChunk>>10)
+	}
+	s := fmt.Sprintf("POST /upload of %s %s, up to %d round(s)", sizeName(c.Size), fr, c.Rounds)
+	if c.KahttpOnly {
+		s += "; kahttp servers only: must complete"
+	}
+	if c.RSSGoal {
+		s += "; kahttp RSS growth goal ≤ 4 MiB"
+	}
+	return s
+}
+
+func uploadCases() []uploadCase {
+	var cs []uploadCase
+	for _, sz := range []struct {
+		size   int64
+		rounds int
+	}{{1 << 20, 31}, {20 << 20, 15}, {200 << 20, 9}} {
+		for _, ch := range []bool{false, true} {
+			cs = append(cs, uploadCase{Size: sz.size, Chunked: ch, Rounds: sz.rounds, RSSGoal: sz.size == 200<<20})
+		}
+	}
+	for _, ch := range []bool{false, true} {
+		cs = append(cs, uploadCase{Size: 1 << 30, Chunked: ch, Rounds: 1, KahttpOnly: true})
+	}
+	return cs
+}
+
+// sizeName writes a size in the largest binary unit that divides it.
+func sizeName(n int64) string {
+	switch {
+	case n > 0 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + "GiB"
+	case n > 0 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	case n > 0 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + "KiB"
+	}
+	return strconv.FormatInt(n, 10) + "B"
+}
+
+func isUploadName(s string) bool { return s == "upload" || strings.HasPrefix(s, "upload/") }
+
+// uploadsSelected reports whether -scenario names only the upload scenario
+// or its cases, which then run as with -uploads.
+func uploadsSelected(list string) bool {
+	if strings.TrimSpace(list) == "" {
+		return false
+	}
+	for _, s := range strings.Split(list, ",") {
+		if !isUploadName(strings.TrimSpace(s)) {
+			return false
+		}
+	}
+	return true
+}
+
+// selectUploadCases picks cases by name ("upload/1MiB-cl"); empty or
+// "upload" selects all.
+func selectUploadCases(list string) ([]uploadCase, error) {
+	all := uploadCases()
+	want := map[string]bool{}
+	for _, s := range strings.Split(list, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" || s == "upload" {
+			return all, nil
+		}
+		found := false
+		for _, c := range all {
+			found = found || c.Name() == s
+		}
+		if !found {
+			var names []string
+			for _, c := range all {
+				names = append(names, c.Name())
+			}
+			return nil, fmt.Errorf("unknown upload case %q, have upload or %s", s, strings.Join(names, ", "))
+		}
+		want[s] = true
+	}
+	var out []uploadCase
+	for _, c := range all {
+		if want[c.Name()] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// caseServers are the servers a case runs on.
+func (c uploadCase) servers(names []string) []string {
+	if !c.KahttpOnly {
+		return names
+	}
+	var out []string
+	for _, n := range names {
+		if isKahttp(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func isKahttp(server string) bool { return strings.HasPrefix(server, "kahttp") }
+
+// uploadTimeout bounds one upload: 10 s, and 40 ms per MiB (25 MiB/s).
+func uploadTimeout(size int64) time.Duration {
+	return 10*time.Second + time.Duration(size>>20)*40*time.Millisecond
+}
+
+// uploadsMain runs `bench -uploads`.
+func uploadsMain(o *options) error {
+	list := o.scenarios
+	cases, err := selectUploadCases(list)
+	if err != nil {
+		return err
+	}
+	var names []string
+	if strings.TrimSpace(o.servers) == "" {
+		for _, n := range defaultUploadServers {
+			if _, ok := registry[n]; ok {
+				names = append(names, n)
+			}
+		}
+	} else if names, err = selectServers(o.servers); err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return errors.New("upload: no servers to measure")
+	}
+	pin, err := setupPinning(o) // may re-execute this program
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	machine := describeMachine()
+	fmt.Println("machine:", machine.String())
+	fmt.Println("pinning:", pin.String())
+	fmt.Printf("upload scenario: servers %s; baseline for ratios: %s\n", strings.Join(names, ", "), baseline)
+
+	fx := &faultEnv{pin: pin, procs: map[*serverProc]bool{}}
+	defer fx.stopAll()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		fmt.Fprintf(os.Stderr, "\nbench: %v: stopping the servers\n", sig)
+		fx.stopAll()
+		os.Exit(130)
+	}()
+
+	gen := newUploadGen(uploadBlock, uploadChunk, 10)
+	sums := map[int64]string{}
+	rep := &uploadReport{
+		Date:    time.Now().UTC().Format("2006-01-02 15:04 MST"),
+		Command: o.commandStr,
+		Machine: machine.String(),
+		Pinning: pin.String(),
+	}
+	for _, c := range cases {
+		srvs := c.servers(names)
+		if len(srvs) == 0 {
+			fmt.Printf("\n== %s: no kahttp server selected, skipped\n", c.Name())
+			continue
+		}
+		if time.Since(start) > uploadBudget {
+			rep.Skipped = append(rep.Skipped, c.Name())
+			fmt.Printf("\n== %s: skipped, the run's %v are used up\n", c.Name(), uploadBudget)
+			continue
+		}
+		fmt.Printf("\n== %s: %s\n", c.Name(), c.Desc())
+		want, ok := sums[c.Size]
+		if !ok {
+			t0 := time.Now()
+			want = gen.answer(c.Size)
+			sums[c.Size] = want
+			fmt.Printf("  expected answer %q (hashed in %v)\n", want, time.Since(t0).Round(time.Millisecond))
+		}
+		rows, err := runUploadCase(fx, c, srvs, gen, want, start)
+		if err != nil {
+			return err
+		}
+		rep.Rows = append(rep.Rows, rows...)
+	}
+	rep.Elapsed = time.Since(start).Round(time.Second).String()
+	md := rep.Markdown()
+	fmt.Printf("\nfinished in %s\n\n%s", rep.Elapsed, md)
+	if o.outDir != "" {
+		if err := os.MkdirAll(o.outDir, 0o755); err != nil {
+			return err
+		}
+		path := filepath.Join(o.outDir, "uploads.md")
+		if err := writeFileAtomic(path, []byte(md)); err != nil {
+			return err
+		}
+		fmt.Println("wrote", path)
+	}
+	return nil
+}
+
+// runUploadCase starts a fresh process of every server, measures the
+// rounds and stops them.
+func runUploadCase(fx *faultEnv, c uploadCase, names []string, gen *uploadGen, want string, runStart time.Time) ([]*uploadRow, error) {
+	caseStart := time.Now()
+	procs := map[string]*serverProc{}
+	defer func() {
+		for _, p := range procs {
+			fx.stop(p)
+		}
+	}()
+	rows := make([]*uploadRow, len(names))
+	for i, n := range names {
+		p, err := fx.start(n, "-uploads")
+		if err != nil {
+			return nil, err
+		}
+		procs[n] = p
+		rows[i] = &uploadRow{Case: c, Server: n}
+		fmt.Printf("  %-14s pid %-7d %s\n", n, p.Pid, p.Info)
+	}
+	for r := 1; r <= c.Rounds; r++ {
+		if r > 1 && (time.Since(caseStart) > uploadCaseBudget || time.Since(runStart) > uploadBudget) {
+			fmt.Printf("  stopped after %d rounds: time bound\n", r-1)
+			break
+		}
+		for i, n := range names {
+			p := procs[n]
+			run := measureUpload(p, c, gen, want)
+			run.Round = r
+			if run.Err == "" && !p.alive() {
+				run.Err = "server exited"
+			}
+			rows[i].Runs = append(rows[i].Runs, run)
+			fmt.Printf("  round %-2d %-14s %s\n", r, n, run.String(c.Size))
+		}
+	}
+	summarizeUploads(rows)
+	for _, row := range rows {
+		fmt.Printf("  %-14s %s -> %s\n", row.Server, row.figures(), row.Verdict)
+	}
+	return rows, nil
+}
+
+// measureUpload makes one upload to p and reads the server's CPU time and
+// memory around it.
+func measureUpload(p *serverProc, c uploadCase, gen *uploadGen, want string) uploadRun {
+	var run uploadRun
+	if !p.alive() {
+		run.Err = "server not running"
+		return run
+	}
+	run.HWMReset = resetHWM(p.Pid) == nil
+	run.RSSBefore, _ = procStatusBytes(p.Pid, "VmRSS")
+	cpu0, err := procCPU(p.Pid)
+	if err != nil {
+		run.Err = err.Error()
+		return run
+	}
+	res := doUpload(p.Addr, c.Size, c.Chunked, gen, uploadTimeout(c.Size))
+	cpu1, _ := procCPU(p.Pid)
+	run.HWM, _ = procStatusBytes(p.Pid, "VmHWM")
+	run.Seconds = res.Elapsed.Seconds()
+	run.CPU = (cpu1 - cpu0).Seconds()
+	if err := res.check(want); err != nil {
+		run.Err = err.Error()
+	}
+	return run
+}
+
+// resetHWM sets pid's VmHWM back to its current RSS (Linux ≥ 4.0).
+func resetHWM(pid int) error {
+	return os.WriteFile("/proc/"+strconv.Itoa(pid)+"/clear_refs", []byte("5"), 0)
+}
