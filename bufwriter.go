@@ -38,12 +38,10 @@ func (w *Response) Write(p []byte) (int, error) {
 		w.status = 200
 	}
 	if w.frame == framePending {
-		switch {
-		case !bodyAllowed(w.status):
+		if !bodyAllowed(w.status) {
 			return 0, ErrBodyNotAllowed
-		case w.declaredLength():
-			w.commit(frameLength, w.declared)
-		case int(w.written)+len(p) <= w.srv.cfg.ResponseBufferSize:
+		}
+		if !w.declaredLength() && int(w.written)+len(p) <= w.srv.cfg.ResponseBufferSize {
 			if !w.isHead {
 				if w.hold == nil {
 					w.hold = holdPool.Get()
@@ -52,9 +50,8 @@ func (w *Response) Write(p []byte) (int, error) {
 			}
 			w.written += int64(len(p))
 			return len(p), nil
-		default:
-			w.commitStreaming()
 		}
+		w.frameNow(false) // past the buffer, or a declared length: the head goes out
 	}
 	return w.writeFramed(p)
 }
@@ -78,14 +75,7 @@ func (w *Response) Flush() error {
 		if w.status == 0 {
 			w.status = 200
 		}
-		switch {
-		case !bodyAllowed(w.status):
-			w.commit(frameNone, 0)
-		case w.declaredLength():
-			w.commit(frameLength, w.declared)
-		default:
-			w.commitStreaming()
-		}
+		w.frameNow(false)
 	}
 	return w.push()
 }
@@ -145,15 +135,28 @@ func (w *Response) declaredLength() bool {
 	return true
 }
 
-// commitStreaming sends the head for a body whose length is unknown.
-func (w *Response) commitStreaming() {
-	if w.req.w.Minor == 1 {
+// frameNow decides the body's framing, the one place that does, and sends
+// the head: when the handler flushes or writes past the buffer (end false),
+// or when it returns with the head not sent yet (end true: the whole body
+// is held, so its length is known).
+func (w *Response) frameNow(end bool) {
+	switch {
+	case !bodyAllowed(w.status):
+		w.commit(frameNone, 0)
+	case w.declaredLength():
+		if end && w.declared > w.written && !w.isHead {
+			w.closeAfter(reasonIncomplete) // a declared body that never came
+		}
+		w.commit(frameLength, w.declared)
+	case end:
+		w.commit(frameLength, w.written)
+	case w.req.w.Minor == 1:
 		w.commit(frameChunked, 0)
-		return
+	default:
+		// RFC 9112 forbids chunked to an HTTP/1.0 client: the close marks the end.
+		w.closeAfter(reasonUnknownLength)
+		w.commit(frameClose, 0)
 	}
-	// RFC 9112 forbids chunked to an HTTP/1.0 client: the close marks the end.
-	w.closeAfter(reasonUnknownLength)
-	w.commit(frameClose, 0)
 }
 
 // commit decides the connection's fate, sends the head, then the held body.
@@ -188,17 +191,7 @@ func (w *Response) finish() {
 	}
 	switch w.frame {
 	case framePending:
-		switch {
-		case !bodyAllowed(w.status):
-			w.commit(frameNone, 0)
-		case w.declaredLength():
-			if w.declared > 0 && !w.isHead {
-				w.closeAfter(reasonIncomplete) // a declared body that never came
-			}
-			w.commit(frameLength, w.declared)
-		default:
-			w.commit(frameLength, w.written)
-		}
+		w.frameNow(true)
 	case frameChunked:
 		if !w.isHead {
 			w.out.B = append(w.out.B, "0\r\n\r\n"...)
