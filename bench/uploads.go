@@ -84,7 +84,7 @@ func uploadCases() []uploadCase {
 	for _, sz := range []struct {
 		size   int64
 		rounds int
-	}{{1 << 20, 31}, {20 << 20, 15}, {200 << 20, 9}} {
+	}{{1 << 20, 41}, {20 << 20, 21}, {200 << 20, 11}} {
 		for _, ch := range []bool{false, true} {
 			cs = append(cs, uploadCase{Size: sz.size, Chunked: ch, Rounds: sz.rounds, RSSGoal: sz.size == 200<<20})
 		}
@@ -220,6 +220,7 @@ func uploadsMain(o *options) error {
 
 	gen := newUploadGen(uploadBlock, uploadChunk, 10)
 	sums := map[int64]string{}
+	var hashedMost int64
 	rep := &uploadReport{
 		Date:    time.Now().UTC().Format("2006-01-02 15:04 MST"),
 		Command: o.commandStr,
@@ -243,6 +244,10 @@ func uploadsMain(o *options) error {
 			t0 := time.Now()
 			want = gen.answer(c.Size)
 			sums[c.Size] = want
+			if c.Size >= hashedMost {
+				hashedMost = c.Size
+				rep.HashMsPerMiB = float64(time.Since(t0)) / 1e6 / (float64(c.Size) / (1 << 20))
+			}
 			fmt.Printf("  expected answer %q (hashed in %v)\n", want, time.Since(t0).Round(time.Millisecond))
 		}
 		rows, err := runUploadCase(fx, c, srvs, gen, want, start)

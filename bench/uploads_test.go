@@ -238,11 +238,33 @@ func TestRoundRatio(t *testing.T) {
 	a := []uploadRun{{Round: 1, Seconds: 2}, {Round: 2, Seconds: 3}, {Round: 3, Seconds: 9, Err: "x"}, {Round: 4, Seconds: 1}}
 	b := []uploadRun{{Round: 1, Seconds: 1}, {Round: 2, Seconds: 2}, {Round: 3, Seconds: 1}, {Round: 4, Seconds: 1, Err: "y"}}
 	// Rounds 1 and 2 count: 2 and 1.5.
-	if got := roundRatio(a, b); got != 1.75 {
-		t.Errorf("roundRatio = %v, want 1.75", got)
+	if got := roundRatios(a, b); len(got) != 2 || got[0] != 2 || got[1] != 1.5 {
+		t.Errorf("roundRatios = %v, want [2 1.5]", got)
 	}
-	if got := roundRatio(a, nil); !math.IsNaN(got) {
-		t.Errorf("no baseline: %v, want NaN", got)
+	if got := roundRatios(a, nil); len(got) != 0 {
+		t.Errorf("no baseline: %v, want none", got)
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	for _, c := range []struct {
+		xs   []float64
+		q    float64
+		want float64
+	}{
+		{[]float64{3, 1, 2}, 0.5, 2},
+		{[]float64{4, 1, 3, 2}, 0.25, 1.75},
+		{[]float64{4, 1, 3, 2}, 0.75, 3.25},
+		{[]float64{4, 1, 3, 2}, 1, 4},
+		{[]float64{4, 1, 3, 2}, 0, 1},
+		{[]float64{7}, 0.25, 7},
+	} {
+		if got := quantile(c.xs, c.q); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("quantile(%v, %v) = %v, want %v", c.xs, c.q, got, c.want)
+		}
+	}
+	if !math.IsNaN(quantile(nil, 0.5)) {
+		t.Error("quantile of nothing is not NaN")
 	}
 }
 
@@ -258,11 +280,12 @@ func TestUploadVerdict(t *testing.T) {
 	}{
 		{"kahttp faster", uploadRow{Case: c1, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: 0.9}, "ok: time ≤ net/http"},
 		{"kahttp equal", uploadRow{Case: c1, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: 1}, "ok: time ≤ net/http"},
-		{"kahttp slower", uploadRow{Case: c1, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: 1.12}, "FAIL: time 12% over net/http"},
+		{"kahttp slower", uploadRow{Case: c1, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: 1.12, RatioLo: 1.05, RatioHi: 1.2}, "FAIL: time 12% over net/http"},
+		{"kahttp slower, noisy", uploadRow{Case: c1, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: 1.03, RatioLo: 0.98, RatioHi: 1.1}, "FAIL: time 3% over net/http, within noise (quartiles 0.98–1.10)"},
 		{"kahttp 200 ok", uploadRow{Case: c200, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: 0.95, Growth: 1 << 20}, "ok: time ≤ net/http, RSS ≤ 4 MiB"},
 		{"kahttp 200 at the goal", uploadRow{Case: c200, Server: "kahttp-inline", Runs: []uploadRun{okRun}, OK: 1, Ratio: 0.95, Growth: 4 << 20}, "ok: time ≤ net/http, RSS ≤ 4 MiB"},
 		{"kahttp 200 RSS", uploadRow{Case: c200, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: 0.95, Growth: 6 << 20}, "FAIL: RSS +6.0 MiB > 4 MiB (ok: time ≤ net/http)"},
-		{"kahttp 200 unknown RSS", uploadRow{Case: c200, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: 1.5, Growth: -1}, "FAIL: time 50% over net/http; RSS growth unknown"},
+		{"kahttp 200 unknown RSS", uploadRow{Case: c200, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: 1.5, RatioLo: 1.4, Growth: -1}, "FAIL: time 50% over net/http; RSS growth unknown"},
 		{"kahttp no baseline", uploadRow{Case: c1, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: math.NaN()}, "answers ok (no goal)"},
 		{"kahttp 1GiB", uploadRow{Case: cGiB, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: math.NaN()}, "ok: completed"},
 		{"kahttp 1GiB failed", uploadRow{Case: cGiB, Server: "kahttp-pool", Runs: []uploadRun{{Err: "status 413"}}, Bad: 1, FirstErr: "status 413", Ratio: math.NaN()}, "FAIL: 1 of 1 uploads failed or answered wrongly (status 413)"},
@@ -292,7 +315,7 @@ func TestSummarizeUploads(t *testing.T) {
 	}}
 	summarizeUploads([]*uploadRow{k, n})
 	// kahttp: rounds 1 and 2 count: 2 and 1 ms/MiB; ratios 1 and 0.5.
-	if k.OK != 2 || k.Bad != 1 || k.MsPerMiB != 1.5 || k.CPUMsPerMiB != 1 || k.Ratio != 0.75 || k.Growth != 3*mb || k.IdleRSS != 10*mb {
+	if k.OK != 2 || k.Bad != 1 || k.MsPerMiB != 1.5 || k.CPUMsPerMiB != 1 || k.Ratio != 0.75 || k.RatioLo != 0.625 || k.RatioHi != 0.875 || k.Growth != 3*mb || k.IdleRSS != 10*mb {
 		t.Errorf("kahttp row: %+v", *k)
 	}
 	if !strings.HasPrefix(k.Verdict, "FAIL: 1 of 3") {
@@ -315,14 +338,15 @@ func TestUploadTimeout(t *testing.T) {
 
 func TestUploadMarkdown(t *testing.T) {
 	rows := []*uploadRow{
-		{Case: uploadCase{Size: 1 << 20}, Server: "kahttp-pool", Runs: []uploadRun{{}}, OK: 1, MsPerMiB: 1.234, Ratio: 0.5, CPUMsPerMiB: 1, IdleRSS: 10 << 20, Growth: 1 << 19, Verdict: "ok: time ≤ net/http"},
+		{Case: uploadCase{Size: 1 << 20}, Server: "kahttp-pool", Runs: []uploadRun{{}}, OK: 1, MsPerMiB: 1.234, Ratio: 0.5, RatioLo: 0.4, RatioHi: 0.61, CPUMsPerMiB: 1, IdleRSS: 10 << 20, Growth: 1 << 19, Verdict: "ok: time ≤ net/http"},
 		{Case: uploadCase{Size: 1 << 30, KahttpOnly: true}, Server: "kahttp-pool", Runs: []uploadRun{{Err: "x"}}, Bad: 1, MsPerMiB: math.NaN(), Ratio: math.NaN(), CPUMsPerMiB: math.NaN(), Growth: -1, Verdict: "FAIL: x|y"},
 	}
-	md := (&uploadReport{Rows: rows, Skipped: []string{"upload/1GiB-chunked"}}).Markdown()
+	md := (&uploadReport{Rows: rows, Skipped: []string{"upload/1GiB-chunked"}, HashMsPerMiB: 0.856}).Markdown()
 	for _, want := range []string{
-		"| upload/1MiB-cl | kahttp-pool | 1.23 | 0.50× | 1.00 | 10.0 MiB | 0.5 MiB | 1/1 | ok: time ≤ net/http |",
+		"| upload/1MiB-cl | kahttp-pool | 1.23 | 0.50× (0.40–0.61) | 1.00 | 10.0 MiB | 0.5 MiB | 1/1 | ok: time ≤ net/http |",
 		"| upload/1GiB-cl | kahttp-pool | – | – | – | 0.0 MiB | ? | 0/1 | FAIL: x\\|y |",
 		"2 rows, 1 FAIL.",
+		"SHA-256 alone takes 0.86 ms/MiB",
 		"Skipped (the run's time bound): upload/1GiB-chunked",
 	} {
 		if !strings.Contains(md, want) {
