@@ -36,6 +36,9 @@ const (
 	// uploadRSSGoal is issue 10's bound on kahttp's RSS growth during a
 	// 200 MiB upload.
 	uploadRSSGoal = 4 << 20
+	// noiseMinRun is the shortest upload whose other load is judged: the
+	// busy times of /proc/stat move in 10 ms ticks.
+	noiseMinRun = 0.2 // seconds
 )
 
 // defaultUploadServers are the servers the upload scenario measures unless
@@ -47,9 +50,10 @@ type uploadCase struct {
 	Size    int64
 	Chunked bool
 	Rounds  int // rounds at most, the servers interleaved in each
-	// KahttpOnly cases run on the kahttp servers only: the 1 GiB check
-	// that an upload at the route's limit completes.
-	KahttpOnly bool
+	// AtLimit cases upload exactly uploadLimit, once: kahttp must complete
+	// them (one round is too few for its time goal; the other servers are
+	// there for reference).
+	AtLimit bool
 	// RSSGoal: the case whose kahttp rows must stay within uploadRSSGoal.
 	RSSGoal bool
 }
@@ -70,8 +74,8 @@ func (c uploadCase) Desc() string {
 		fr = fmt.Sprintf("chunked (%d KiB chunks)", uploadChunk>>10)
 	}
 	s := fmt.Sprintf("POST /upload of %s %s, up to %d round(s)", sizeName(c.Size), fr, c.Rounds)
-	if c.KahttpOnly {
-		s += "; kahttp servers only: must complete"
+	if c.AtLimit {
+		s += "; the route's limit exactly: kahttp must complete it"
 	}
 	if c.RSSGoal {
 		s += "; kahttp RSS growth goal ≤ 4 MiB"
@@ -90,7 +94,7 @@ func uploadCases() []uploadCase {
 		}
 	}
 	for _, ch := range []bool{false, true} {
-		cs = append(cs, uploadCase{Size: 1 << 30, Chunked: ch, Rounds: 1, KahttpOnly: true})
+		cs = append(cs, uploadCase{Size: uploadLimit, Chunked: ch, Rounds: 1, AtLimit: true})
 	}
 	return cs
 }
@@ -156,20 +160,6 @@ func selectUploadCases(list string) ([]uploadCase, error) {
 	return out, nil
 }
 
-// caseServers are the servers a case runs on.
-func (c uploadCase) servers(names []string) []string {
-	if !c.KahttpOnly {
-		return names
-	}
-	var out []string
-	for _, n := range names {
-		if isKahttp(n) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 func isKahttp(server string) bool { return strings.HasPrefix(server, "kahttp") }
 
 // uploadTimeout bounds one upload: 10 s, and 40 ms per MiB (25 MiB/s).
@@ -220,7 +210,6 @@ func uploadsMain(o *options) error {
 
 	gen := newUploadGen(uploadBlock, uploadChunk, 10)
 	sums := map[int64]string{}
-	var hashedMost int64
 	rep := &uploadReport{
 		Date:    time.Now().UTC().Format("2006-01-02 15:04 MST"),
 		Command: o.commandStr,
@@ -228,11 +217,6 @@ func uploadsMain(o *options) error {
 		Pinning: pin.String(),
 	}
 	for _, c := range cases {
-		srvs := c.servers(names)
-		if len(srvs) == 0 {
-			fmt.Printf("\n== %s: no kahttp server selected, skipped\n", c.Name())
-			continue
-		}
 		if time.Since(start) > uploadBudget {
 			rep.Skipped = append(rep.Skipped, c.Name())
 			fmt.Printf("\n== %s: skipped, the run's %v are used up\n", c.Name(), uploadBudget)
@@ -244,13 +228,13 @@ func uploadsMain(o *options) error {
 			t0 := time.Now()
 			want = gen.answer(c.Size)
 			sums[c.Size] = want
-			if c.Size >= hashedMost {
-				hashedMost = c.Size
-				rep.HashMsPerMiB = float64(time.Since(t0)) / 1e6 / (float64(c.Size) / (1 << 20))
+			// The least disturbed of the sizes long enough to time.
+			if ms := float64(time.Since(t0)) / 1e6 / (float64(c.Size) / (1 << 20)); c.Size >= 20<<20 && (rep.HashMsPerMiB == 0 || ms < rep.HashMsPerMiB) {
+				rep.HashMsPerMiB = ms
 			}
 			fmt.Printf("  expected answer %q (hashed in %v)\n", want, time.Since(t0).Round(time.Millisecond))
 		}
-		rows, err := runUploadCase(fx, c, srvs, gen, want, start)
+		rows, err := runUploadCase(o, fx, c, names, gen, want, start)
 		if err != nil {
 			return err
 		}
@@ -274,8 +258,9 @@ func uploadsMain(o *options) error {
 
 // runUploadCase starts a fresh process of every server, measures the
 // rounds and stops them.
-func runUploadCase(fx *faultEnv, c uploadCase, names []string, gen *uploadGen, want string, runStart time.Time) ([]*uploadRow, error) {
+func runUploadCase(o *options, fx *faultEnv, c uploadCase, names []string, gen *uploadGen, want string, runStart time.Time) ([]*uploadRow, error) {
 	caseStart := time.Now()
+	cpus := fx.pin.CPUs()
 	procs := map[string]*serverProc{}
 	defer func() {
 		for _, p := range procs {
@@ -299,13 +284,28 @@ func runUploadCase(fx *faultEnv, c uploadCase, names []string, gen *uploadGen, w
 		}
 		for i, n := range names {
 			p := procs[n]
-			run := measureUpload(p, c, gen, want)
-			run.Round = r
-			if run.Err == "" && !p.alive() {
-				run.Err = "server exited"
+			var best uploadRun
+			for try := 0; ; try++ {
+				run := measureUpload(p, c, gen, want, cpus)
+				run.Round = r
+				if run.Err == "" && !p.alive() {
+					run.Err = "server exited"
+				}
+				if try == 0 || run.ok() && run.Other < best.Other {
+					best = run
+				}
+				fmt.Printf("  round %-2d %-14s %s\n", r, n, run.String(c.Size))
+				// Like the benchmark: a run that other work on the
+				// benchmark's CPUs disturbed is measured again, the
+				// quietest kept. Only runs long enough for /proc/stat's
+				// ticks to tell.
+				if !run.ok() || run.Seconds < noiseMinRun || run.otherPct() <= o.noisyPct ||
+					try >= o.retries || time.Since(caseStart) > uploadCaseBudget {
+					break
+				}
+				fmt.Printf("           %-14s other load %.0f%% > %.0f%%: measuring again\n", "", run.otherPct(), o.noisyPct)
 			}
-			rows[i].Runs = append(rows[i].Runs, run)
-			fmt.Printf("  round %-2d %-14s %s\n", r, n, run.String(c.Size))
+			rows[i].Runs = append(rows[i].Runs, best)
 		}
 	}
 	summarizeUploads(rows)
@@ -317,7 +317,7 @@ func runUploadCase(fx *faultEnv, c uploadCase, names []string, gen *uploadGen, w
 
 // measureUpload makes one upload to p and reads the server's CPU time and
 // memory around it.
-func measureUpload(p *serverProc, c uploadCase, gen *uploadGen, want string) uploadRun {
+func measureUpload(p *serverProc, c uploadCase, gen *uploadGen, want string, cpus []int) uploadRun {
 	var run uploadRun
 	if !p.alive() {
 		run.Err = "server not running"
@@ -330,11 +330,24 @@ func measureUpload(p *serverProc, c uploadCase, gen *uploadGen, want string) upl
 		run.Err = err.Error()
 		return run
 	}
+	// The other load on the benchmark's CPUs, as the benchmark's measure
+	// reads it: their busy time less the server's, this process's and
+	// ksoftirqd's.
+	soft := ksoftirqdPids(cpus)
+	soft0 := sumCPU(soft)
+	busy0, irq0, _ := cpuBusy(cpus)
+	self0, _ := procCPU(os.Getpid())
 	res := doUpload(p.Addr, c.Size, c.Chunked, gen, uploadTimeout(c.Size))
 	cpu1, _ := procCPU(p.Pid)
+	self1, _ := procCPU(os.Getpid())
+	busy1, irq1, _ := cpuBusy(cpus)
+	soft1 := sumCPU(soft)
 	run.HWM, _ = procStatusBytes(p.Pid, "VmHWM")
 	run.Seconds = res.Elapsed.Seconds()
 	run.CPU = (cpu1 - cpu0).Seconds()
+	if other := (busy1 + irq1 - busy0 - irq0) - (cpu1 - cpu0) - (self1 - self0) - (soft1 - soft0); other > 0 {
+		run.Other = other.Seconds()
+	}
 	if err := res.check(want); err != nil {
 		run.Err = err.Error()
 	}

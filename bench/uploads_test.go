@@ -108,7 +108,7 @@ func TestUploadCases(t *testing.T) {
 				t.Errorf("%s carries the 200 MiB RSS goal", c.Name())
 			}
 		}
-		if c.KahttpOnly {
+		if c.AtLimit {
 			gib++
 			if c.Size != uploadLimit {
 				t.Errorf("%s: the completion check must upload exactly the limit", c.Name())
@@ -116,11 +116,7 @@ func TestUploadCases(t *testing.T) {
 		}
 	}
 	if rss != 2 || gib == 0 {
-		t.Errorf("%d cases with the RSS goal (want 2), %d kahttp-only", rss, gib)
-	}
-	got := uploadCase{KahttpOnly: true}.servers([]string{"kahttp-inline", "kahttp-pool", "nethttp", "fasthttp"})
-	if strings.Join(got, ",") != "kahttp-inline,kahttp-pool" {
-		t.Errorf("kahttp-only servers: %v", got)
+		t.Errorf("%d cases with the RSS goal (want 2), %d at the limit", rss, gib)
 	}
 }
 
@@ -271,7 +267,7 @@ func TestQuantile(t *testing.T) {
 func TestUploadVerdict(t *testing.T) {
 	c1 := uploadCase{Size: 1 << 20, Rounds: 3}
 	c200 := uploadCase{Size: 200 << 20, Rounds: 3, RSSGoal: true}
-	cGiB := uploadCase{Size: 1 << 30, Rounds: 1, KahttpOnly: true}
+	cGiB := uploadCase{Size: 1 << 30, Rounds: 1, AtLimit: true}
 	okRun := uploadRun{Seconds: 1, HWMReset: true}
 	for _, c := range []struct {
 		name string
@@ -288,6 +284,8 @@ func TestUploadVerdict(t *testing.T) {
 		{"kahttp 200 unknown RSS", uploadRow{Case: c200, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: 1.5, RatioLo: 1.4, Growth: -1}, "FAIL: time 50% over net/http; RSS growth unknown"},
 		{"kahttp no baseline", uploadRow{Case: c1, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: math.NaN()}, "answers ok (no goal)"},
 		{"kahttp 1GiB", uploadRow{Case: cGiB, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: math.NaN()}, "ok: completed"},
+		{"kahttp 1GiB slower", uploadRow{Case: cGiB, Server: "kahttp-pool", Runs: []uploadRun{okRun}, OK: 1, Ratio: 1.3, RatioLo: 1.3, RatioHi: 1.3}, "ok: completed"},
+		{"fasthttp 1GiB", uploadRow{Case: cGiB, Server: "fasthttp", Runs: []uploadRun{okRun}, OK: 1, Ratio: 1.3}, "answers ok (no goal)"},
 		{"kahttp 1GiB failed", uploadRow{Case: cGiB, Server: "kahttp-pool", Runs: []uploadRun{{Err: "status 413"}}, Bad: 1, FirstErr: "status 413", Ratio: math.NaN()}, "FAIL: 1 of 1 uploads failed or answered wrongly (status 413)"},
 		{"baseline", uploadRow{Case: c200, Server: "nethttp", Runs: []uploadRun{okRun}, OK: 1, Ratio: 1, Growth: 50 << 20}, "baseline"},
 		{"fasthttp", uploadRow{Case: c200, Server: "fasthttp", Runs: []uploadRun{okRun}, OK: 1, Ratio: 2, Growth: 50 << 20}, "answers ok (no goal)"},
@@ -309,8 +307,8 @@ func TestSummarizeUploads(t *testing.T) {
 		{Round: 3, Seconds: 0.002, CPU: 0.004, RSSBefore: 10 * mb, HWM: 20 * mb, HWMReset: true, Err: "wrong"},
 	}}
 	n := &uploadRow{Case: c, Server: "nethttp", Runs: []uploadRun{
-		{Round: 1, Seconds: 0.004, CPU: 0.004, RSSBefore: 9 * mb, HWM: 30 * mb},
-		{Round: 2, Seconds: 0.004, CPU: 0.004, RSSBefore: 9 * mb, HWM: 30 * mb},
+		{Round: 1, Seconds: 0.004, CPU: 0.004, RSSBefore: 9 * mb, HWM: 30 * mb, Other: 0.001},
+		{Round: 2, Seconds: 0.004, CPU: 0.004, RSSBefore: 9 * mb, HWM: 30 * mb, Other: 0.002},
 		{Round: 3, Seconds: 0.004, CPU: 0.004, RSSBefore: 9 * mb, HWM: 30 * mb},
 	}}
 	summarizeUploads([]*uploadRow{k, n})
@@ -322,8 +320,24 @@ func TestSummarizeUploads(t *testing.T) {
 		t.Errorf("kahttp verdict %q", k.Verdict)
 	}
 	// net/http: VmHWM never reset: only the first upload's peak is its own.
-	if n.Growth != 21*mb || n.Ratio != 1 || n.MsPerMiB != 2 || n.Verdict != "baseline" {
+	if n.Growth != 21*mb || n.Ratio != 1 || n.MsPerMiB != 2 || n.Verdict != "baseline" || !math.IsNaN(n.OtherPct) {
 		t.Errorf("net/http row: %+v", *n)
+	}
+}
+
+func TestSummarizeOtherLoad(t *testing.T) {
+	// Only the uploads of noiseMinRun or more count: 0.1 s of 0.4 s.
+	r := &uploadRow{Case: uploadCase{Size: 200 << 20}, Server: "fasthttp", Runs: []uploadRun{
+		{Round: 1, Seconds: 0.3, Other: 0.06},
+		{Round: 2, Seconds: 0.01, Other: 0.01},
+		{Round: 3, Seconds: 0.1 + noiseMinRun - 0.1, Other: 0.04},
+	}}
+	summarizeUploads([]*uploadRow{r})
+	if want := 100 * 0.1 / (0.3 + noiseMinRun); math.Abs(r.OtherPct-want) > 1e-9 {
+		t.Errorf("other load %v%%, want %v%%", r.OtherPct, want)
+	}
+	if !math.IsNaN(r.Ratio) {
+		t.Errorf("ratio without a baseline: %v", r.Ratio)
 	}
 }
 
@@ -338,13 +352,13 @@ func TestUploadTimeout(t *testing.T) {
 
 func TestUploadMarkdown(t *testing.T) {
 	rows := []*uploadRow{
-		{Case: uploadCase{Size: 1 << 20}, Server: "kahttp-pool", Runs: []uploadRun{{}}, OK: 1, MsPerMiB: 1.234, Ratio: 0.5, RatioLo: 0.4, RatioHi: 0.61, CPUMsPerMiB: 1, IdleRSS: 10 << 20, Growth: 1 << 19, Verdict: "ok: time ≤ net/http"},
-		{Case: uploadCase{Size: 1 << 30, KahttpOnly: true}, Server: "kahttp-pool", Runs: []uploadRun{{Err: "x"}}, Bad: 1, MsPerMiB: math.NaN(), Ratio: math.NaN(), CPUMsPerMiB: math.NaN(), Growth: -1, Verdict: "FAIL: x|y"},
+		{Case: uploadCase{Size: 1 << 20}, Server: "kahttp-pool", Runs: []uploadRun{{}}, OK: 1, MsPerMiB: 1.234, Ratio: 0.5, RatioLo: 0.4, RatioHi: 0.61, CPUMsPerMiB: 1, IdleRSS: 10 << 20, Growth: 1 << 19, OtherPct: 7.2, Verdict: "ok: time ≤ net/http"},
+		{Case: uploadCase{Size: 1 << 30, AtLimit: true}, Server: "kahttp-pool", Runs: []uploadRun{{Err: "x"}}, Bad: 1, MsPerMiB: math.NaN(), Ratio: math.NaN(), CPUMsPerMiB: math.NaN(), Growth: -1, OtherPct: math.NaN(), Verdict: "FAIL: x|y"},
 	}
 	md := (&uploadReport{Rows: rows, Skipped: []string{"upload/1GiB-chunked"}, HashMsPerMiB: 0.856}).Markdown()
 	for _, want := range []string{
-		"| upload/1MiB-cl | kahttp-pool | 1.23 | 0.50× (0.40–0.61) | 1.00 | 10.0 MiB | 0.5 MiB | 1/1 | ok: time ≤ net/http |",
-		"| upload/1GiB-cl | kahttp-pool | – | – | – | 0.0 MiB | ? | 0/1 | FAIL: x\\|y |",
+		"| upload/1MiB-cl | kahttp-pool | 1.23 | 0.50× (0.40–0.61) | 1.00 | 10.0 MiB | 0.5 MiB | 7% | 1/1 | ok: time ≤ net/http |",
+		"| upload/1GiB-cl | kahttp-pool | – | – | – | 0.0 MiB | ? | – | 0/1 | FAIL: x\\|y |",
 		"2 rows, 1 FAIL.",
 		"SHA-256 alone takes 0.86 ms/MiB",
 		"Skipped (the run's time bound): upload/1GiB-chunked",
