@@ -335,11 +335,12 @@ func (s *session) incomplete(req *Request) {
 		d = until
 	}
 	s.c.SetDeadline(d)
-	if !req.w.Chunked && req.w.ContentLength > 0 {
-		// Parse it again only once the whole body is in: the request ends
-		// exactly there (HeadEnd counts from the start of the unconsumed
-		// input, as the loop's buffer will once this call returns).
-		s.c.Need(req.w.HeadEnd+int(req.w.ContentLength), s.srv.cfg.IdleTimeout, until)
+	if want := req.w.Want(); want > 0 {
+		// Parse it again only once it can get further: the end of a
+		// Content-Length body, or of the chunk arriving (offsets count
+		// from the start of the unconsumed input, as the loop's buffer
+		// will once this call returns).
+		s.c.Need(want, s.srv.cfg.IdleTimeout, until)
 	}
 	if req.w.Expect100 && !s.sent100 {
 		// The client waits for this before it sends the body (RFC 9110 §10.1.1).

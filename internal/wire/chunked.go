@@ -29,6 +29,7 @@ func parseChunked(buf []byte, r *Request, lim *Limits) (int, error) {
 		// The data ends in CRLF, not a lone LF: see chunkHeader.
 		next := data + int(size)
 		if next >= len(buf) {
+			r.want = next + 2 // the chunk's data and its CRLF
 			return 0, ErrNeedMore
 		}
 		if buf[next] != '\r' {

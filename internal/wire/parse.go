@@ -28,6 +28,7 @@ func Parse(buf []byte, r *Request, lim *Limits) (int, error) {
 			return 0, err
 		}
 	}
+	r.want = 0
 	n, err := parseBody(buf, r, lim)
 	r.resume = err == ErrNeedMore
 	return n, err
@@ -41,6 +42,7 @@ func parseBody(buf []byte, r *Request, lim *Limits) (int, error) {
 	case r.ContentLength > 0:
 		end := r.HeadEnd + int(r.ContentLength)
 		if len(buf) < end {
+			r.want = end
 			return 0, ErrNeedMore
 		}
 		r.Body = Span{int32(r.HeadEnd), int32(end)}

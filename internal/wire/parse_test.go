@@ -398,3 +398,27 @@ func TestParseNilLimits(t *testing.T) {
 	_, err = Parse([]byte("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4194305\r\n\r\n"), r, nil)
 	assert.Same(t, ErrBodyTooLarge, err, "nil means DefaultLimits")
 }
+
+func TestWant(t *testing.T) {
+	head := "POST / HTTP/1.1\r\nHost: a\r\n"
+	tests := []struct {
+		name string
+		raw  string
+		want int
+	}{
+		{"Content-Length body arriving", head + "Content-Length: 10\r\n\r\nabc", len(head) + len("Content-Length: 10\r\n\r\n") + 10},
+		{"chunk data arriving", head + "Transfer-Encoding: chunked\r\n\r\n" + "a\r\nabc",
+			len(head) + len("Transfer-Encoding: chunked\r\n\r\n") + len("a\r\n") + 10 + 2},
+		{"a chunk-size line arriving", head + "Transfer-Encoding: chunked\r\n\r\n" + "a", 0},
+		{"trailers arriving", head + "Transfer-Encoding: chunked\r\n\r\n" + "0\r\nX: 1\r\n", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r Request
+			r.Reset()
+			_, err := Parse([]byte(tt.raw), &r, nil)
+			require.Equal(t, ErrNeedMore, err)
+			assert.Equal(t, tt.want, r.Want())
+		})
+	}
+}

@@ -50,6 +50,7 @@ type Request struct {
 	clSeen   bool
 	resume   bool  // the last Parse was ErrNeedMore with the head known
 	scanOff  int   // chunked: the next chunk-size line to read
+	want     int   // after ErrNeedMore: see Want
 	decoded  int64 // chunked: body bytes seen so far
 }
 
@@ -58,6 +59,13 @@ func (r *Request) Reset() {
 	fields, trailers := r.Fields[:0], r.Trailers[:0]
 	*r = Request{Fields: fields, Trailers: trailers, ContentLength: -1}
 }
+
+// Want is, after ErrNeedMore with the head known, how long the buffer must
+// be before parsing can get any further: the end of a Content-Length body,
+// or the end of the chunk whose data is arriving (its CRLF included); 0
+// when any new byte may help (a chunk-size line, trailers). A caller may
+// wait for that much instead of parsing again on every read.
+func (r *Request) Want() int { return r.want }
 
 // Limits bound what the parser accepts; each has its own status code.
 type Limits struct {
