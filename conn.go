@@ -72,6 +72,7 @@ type session struct {
 	t *task
 	// inlineOnly: the session runs on its own goroutine (see orphan.go)
 	inlineOnly bool
+	upg        *upgradeState // an upgrade request runs (upgrade.go): for Hijack
 
 	// Below mu: shared by the loop, the pooled worker and an orphan.
 	mu     sync.Mutex
@@ -269,6 +270,11 @@ func (s *session) traffic(in []byte) int {
 			errors.As(err, &we)
 			s.refuse(we.Status, we.Reason, reasonBadRequest)
 			break
+		}
+		if req.w.ConnUpgrade && s.upgrade(req, buf, n) {
+			// The connection left the loop with its input; the session is
+			// the upgrade's goroutine's now: touch nothing more.
+			return len(in)
 		}
 		if s.overLimit(req, buf[:n]) {
 			releaseRequest(req)

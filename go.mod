@@ -3,6 +3,7 @@ module github.com/kahttp/kahttp
 go 1.24
 
 require (
+	github.com/gorilla/websocket v1.5.3
 	github.com/panjf2000/gnet/v2 v2.10.0
 	github.com/stretchr/testify v1.11.1
 	github.com/valyala/bytebufferpool v1.0.0

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -176,4 +177,26 @@ func TestIntegrationHelloUpload(t *testing.T) {
 	got, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
 	assert.Equal(t, want, string(got), "Go's client, chunked")
+}
+
+// TestIntegrationHelloWebSocket: GET /ws echoes every text and binary
+// message as it came (gorilla's Upgrader through nethttp.Wrap).
+func TestIntegrationHelloWebSocket(t *testing.T) {
+	t.Parallel()
+	addr, _, _ := startHello(t)
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+	require.NoError(t, err)
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(ioTimeout))
+	for i, msg := range [][]byte{[]byte("hello"), bytes.Repeat([]byte{0, 1, 2, 255}, 20_000)} {
+		kind := websocket.TextMessage
+		if i == 1 {
+			kind = websocket.BinaryMessage
+		}
+		require.NoError(t, c.WriteMessage(kind, msg))
+		gotKind, got, err := c.ReadMessage()
+		require.NoError(t, err)
+		assert.Equal(t, kind, gotKind)
+		assert.True(t, bytes.Equal(msg, got))
+	}
 }

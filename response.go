@@ -275,7 +275,7 @@ func validFieldName(s string) bool {
 func (w *Response) appendHead(b []byte, frame framing, length int64) []byte {
 	b = appendStatusLine(b, w.status)
 	for _, f := range w.header.kv {
-		if f.kind&kindFraming != 0 {
+		if f.kind&kindFraming != 0 && !(w.status == StatusSwitchingProtocols && f.kind == kindConnection) {
 			continue // the server frames the message and decides the connection's fate
 		}
 		b = append(b, f.key...)
@@ -306,6 +306,8 @@ func (w *Response) appendHead(b []byte, frame framing, length int64) []byte {
 // empty line that ends the head.
 func (w *Response) appendConnection(b []byte) []byte {
 	switch {
+	case w.status == StatusSwitchingProtocols:
+		b = append(b, "\r\n"...) // the handler's Connection: Upgrade went out with its fields
 	case !w.keepAlive:
 		b = append(b, "Connection: close\r\n\r\n"...)
 	case w.req.w.Minor == 0:

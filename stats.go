@@ -22,6 +22,7 @@ const (
 	reasonIncomplete                // the handler wrote less than its Content-Length
 	reasonOverloaded                // the connection's input piled up past its limit
 	reasonWriteTimeout              // the client read none of its output for WriteTimeout
+	reasonHijacked                  // a handler took the connection over (Response.Hijack)
 	numReasons
 )
 
@@ -42,6 +43,7 @@ var reasonNames = [numReasons]string{
 	reasonIncomplete:    "incomplete_response",
 	reasonOverloaded:    "overloaded",
 	reasonWriteTimeout:  "write_timeout",
+	reasonHijacked:      "hijacked",
 }
 
 func (r closeReason) String() string { return reasonNames[r] }
@@ -65,7 +67,7 @@ type Stats struct {
 	// ClosedBy counts closed connections by reason: client_closed,
 	// connection_close_asked, http10_no_keepalive, http10_unknown_length,
 	// max_requests, idle_timeout, header_timeout, bad_request, handler_panic,
-	// write_error, shutdown, handler_close, incomplete_response, overloaded, write_timeout.
+	// write_error, shutdown, handler_close, incomplete_response, overloaded, write_timeout, hijacked.
 	ClosedBy map[string]int64
 	// RequestsPerConn is a histogram of requests served per closed
 	// connection: key "<=1", "<=2", "<=10", "<=100", "<=1000", ">1000".

@@ -143,12 +143,18 @@ func (s *session) serveStream(fd int, in *bytebufferpool.ByteBuffer, req *Reques
 	_ = o.Flush()
 	releaseResponse(resp)
 
-	// What came after the body: the next requests, served here.
 	rest := bytebufferpool.Get()
 	rest.B = append(rest.B[:0], body.rest()...)
 	body.release()
 	releaseRequest(req)
 	bytebufferpool.Put(in)
+	s.serveRest(o, rest)
+}
+
+// serveRest serves, on this goroutine, what the client sent after the
+// request that took the connection off the loop (steps 4 and 5), then
+// gives the connection back to a loop or closes it. It releases rest.
+func (s *session) serveRest(o *orphanConn, rest *bytebufferpool.ByteBuffer) {
 	defer func() { bytebufferpool.Put(rest) }()
 	for !o.Closing() && len(rest.B) > 0 {
 		n := s.traffic(rest.B)

@@ -14,8 +14,13 @@
 // is set), http.Flusher (Flush and FlushError send what was written so far),
 // and io.ReaderFrom (copies through a pooled buffer).
 //
+// http.Hijacker works for a request with Connection: upgrade (WebSocket
+// libraries such as gorilla/websocket's Upgrader) on a pooled route: see
+// kahttp.Response.Hijack. The request body is r.BodyReader: it streams
+// when kahttp streams it.
+//
 // Not supported: informational (1xx) responses, which are dropped;
-// trailers; http.Hijacker (so no WebSocket upgrades); http.Pusher.
+// trailers; http.Pusher.
 //
 // Run wrapped handlers Pooled (the server default; mount them with
 // kahttp.WithMode(kahttp.Pooled) on a router of an Inline server): net/http
@@ -42,6 +47,7 @@
 package nethttp
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -72,9 +78,12 @@ type call struct {
 	rw   responseWriter
 }
 
-type body struct{ bytes.Reader }
+// body is the http.Request's Body: the kahttp request's BodyReader (the
+// body held whole, or streaming as it arrives).
+type body struct{ r io.Reader }
 
-func (*body) Close() error { return nil }
+func (b *body) Read(p []byte) (int, error) { return b.r.Read(p) }
+func (*body) Close() error                 { return nil }
 
 // Serve converts the request, runs the http.Handler and completes the response.
 func (a handler) Serve(w *kahttp.Response, r *kahttp.Request) {
@@ -138,8 +147,8 @@ func (c *call) request(r *kahttp.Request, w *kahttp.Response) *http.Request {
 		RemoteAddr:    remote,
 		RequestURI:    target,
 	}
-	if b := r.Body(); len(b) > 0 {
-		c.body.Reset(b)
+	if r.ContentLength() != 0 { // -1: a chunked body that streams
+		c.body.r = r.BodyReader()
 		req.Body = &c.body
 	}
 	hr := req.WithContext(r.Context())
@@ -246,9 +255,10 @@ func validHeaderByte(c byte) bool {
 
 // responseWriter is the http.ResponseWriter over a kahttp.Response.
 type responseWriter struct {
-	w      *kahttp.Response
-	header http.Header
-	wrote  bool // the header was copied into w and the status set
+	w        *kahttp.Response
+	header   http.Header
+	wrote    bool // the header was copied into w and the status set
+	hijacked bool // the handler took the connection (Hijack): nothing more to write
 }
 
 var (
@@ -256,7 +266,23 @@ var (
 	_ http.Flusher        = (*responseWriter)(nil)
 	_ io.ReaderFrom       = (*responseWriter)(nil)
 	_ io.StringWriter     = (*responseWriter)(nil)
+	_ http.Hijacker       = (*responseWriter)(nil)
 )
+
+// Hijack hands the connection to the handler (kahttp.Response.Hijack); the
+// reader starts with the bytes the client sent after the request.
+func (rw *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, rest, err := rw.w.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	rw.hijacked = true
+	var rd io.Reader = nc
+	if len(rest) > 0 {
+		rd = io.MultiReader(bytes.NewReader(rest), nc)
+	}
+	return nc, bufio.NewReadWriter(bufio.NewReader(rd), bufio.NewWriter(nc)), nil
+}
 
 func (rw *responseWriter) Header() http.Header {
 	if rw.header == nil {
@@ -349,7 +375,7 @@ type readerOnly struct{ io.Reader }
 
 // finish completes a response the handler left without a status.
 func (rw *responseWriter) finish() {
-	if !rw.wrote {
+	if !rw.wrote && !rw.hijacked {
 		rw.commit(http.StatusOK, nil)
 	}
 }

@@ -4,10 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
+	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/kahttp/kahttp"
+	"github.com/kahttp/kahttp/nethttp"
 )
 
 const routes = `kahttp hello: routes
@@ -18,6 +21,7 @@ GET  /stream?size=N   N bytes of 'x' in 1 KiB writes, no Content-Length
 GET  /users/:id       user <id>
 GET  /sleep?ms=N      waits N ms (N <= 10000) on the worker pool
 POST /upload          <bytes> <sha256> of the body, read as a stream (up to 1 GiB)
+GET  /ws              WebSocket echo: every text or binary message sent back as is
 `
 
 const maxSleep = 10000
@@ -52,6 +56,8 @@ func NewApp() kahttp.Handler {
 	rt.HandleFunc("GET", "/sleep", sleep, kahttp.WithMode(kahttp.Pooled))
 	// Large bodies stream to a pooled handler: memory stays small whatever the size.
 	rt.HandleFunc("POST", "/upload", upload, kahttp.WithMode(kahttp.Pooled), kahttp.WithBodyLimit(maxUpload))
+	// gorilla/websocket's Upgrader, unchanged, through the net/http adapter.
+	rt.GET("/ws", nethttp.Wrap(http.HandlerFunc(wsEcho)), kahttp.WithMode(kahttp.Pooled))
 	return rt // a registration error would make Start refuse to run (Router.Err)
 }
 
@@ -96,6 +102,26 @@ func sleep(w *kahttp.Response, r *kahttp.Request) {
 }
 
 const maxUpload = 1 << 30
+
+var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+
+// wsEcho sends every message back as it came, until the client closes.
+func wsEcho(w http.ResponseWriter, r *http.Request) {
+	c, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // Upgrade answered the client
+	}
+	defer c.Close()
+	for {
+		kind, msg, err := c.ReadMessage()
+		if err != nil {
+			return
+		}
+		if err := c.WriteMessage(kind, msg); err != nil {
+			return
+		}
+	}
+}
 
 // upload answers the byte count and SHA-256 of the body, read as it
 // arrives (the client is slowed down to the hashing's pace).

@@ -21,6 +21,8 @@
 //     on a database; it never stalls other connections
 //   - POST /upload → 200 "<bytes> <sha256 hex>" of the body, read as a
 //     stream (route body limit 1 GiB; memory bounded whatever the size)
+//   - GET /ws → WebSocket echo: every text or binary message sent back as
+//     is (gorilla/websocket's Upgrader through nethttp.Wrap)
 //   - everything else → 404, "/plaintext/" included (no trailing-slash
 //     redirects); a known path with another method → 405 with Allow;
 //     CONNECT → 501 (the router does not tunnel)

@@ -418,6 +418,8 @@ func (r *Request) interpret(buf []byte, f Field, te *teState) error {
 					r.ConnClose = true
 				} else if EqualFold(tok, "keep-alive") {
 					r.ConnKeepAlive = true
+				} else if EqualFold(tok, "upgrade") {
+					r.ConnUpgrade = true
 				}
 				return true
 			})

@@ -39,6 +39,7 @@ type Request struct {
 
 	ConnClose     bool // Connection has the "close" token
 	ConnKeepAlive bool // Connection has the "keep-alive" token
+	ConnUpgrade   bool // Connection has the "upgrade" token: the client asks to switch protocols
 	Expect100     bool // Expect: 100-continue
 	PathEscaped   bool // Path holds '%' escapes that need decoding
 
