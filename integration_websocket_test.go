@@ -1,10 +1,8 @@
 package kahttp_test
 
 import (
-	"bufio"
 	"bytes"
 	"io"
-	"net"
 	"net/http"
 	"runtime"
 	"strings"
@@ -48,8 +46,7 @@ func nativeEcho(w *kahttp.Response, r *kahttp.Request) {
 	}
 	w.Header().Set("Connection", "Upgrade")
 	w.Header().Set("Upgrade", "echo")
-	w.WriteHeader(kahttp.StatusSwitchingProtocols)
-	_ = w.Flush()
+	w.WriteHeader(kahttp.StatusSwitchingProtocols) // sent by Hijack
 	nc, rest, err := w.Hijack()
 	if err != nil {
 		return
@@ -173,6 +170,4 @@ func TestIntegrationUpgradeHijack(t *testing.T) {
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	assert.ErrorIs(t, <-errc, kahttp.ErrNotHijackable)
-	_ = bufio.NewReader
-	_ = net.Dial
 }

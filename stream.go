@@ -59,11 +59,28 @@ func (s *session) head(req *Request, buf []byte) bool {
 	if s.phase != phaseHead && s.phase != phaseBody {
 		s.started = now() // the request began with this read
 	}
-	if mode == Pooled && s.stream(req, buf, h) {
-		return true
+	if mode == Pooled && s.wantsStream(req, buf) {
+		if s.stream(req, buf, h) {
+			return true
+		}
+		// It cannot leave the loop now (output still queued for a client
+		// that is not reading it): held whole, so within MaxBodyBytes.
+		if req.limits.MaxBody = min(limit, s.srv.cfg.MaxBodyBytes); req.w.ContentLength > req.limits.MaxBody {
+			releaseRequest(req)
+			s.refuse(StatusRequestEntityTooLarge, "request body too large to hold while earlier answers are unread", reasonBadRequest)
+			return false
+		}
 	}
 	req.unbind() // bound again when complete
 	return false
+}
+
+// wantsStream reports whether req's body should stream: more than
+// streamAbove of it still missing, chunked, or after 100 Continue.
+func (s *session) wantsStream(req *Request, buf []byte) bool {
+	w := &req.w
+	missing := w.ContentLength - int64(len(buf)-w.HeadEnd)
+	return w.Chunked || w.Expect100 || missing > streamAbove
 }
 
 // overLimit reports whether a complete request's body is past its route's
@@ -86,8 +103,7 @@ func (s *session) overLimit(req *Request, raw []byte) bool {
 // request, above). False: serve it as usual, its body held whole.
 func (s *session) stream(req *Request, buf []byte, h Handler) bool {
 	w := &req.w
-	missing := w.ContentLength - int64(len(buf)-w.HeadEnd)
-	if s.t != nil || s.c.Pending() > 0 || !(w.Chunked || w.Expect100 || missing > streamAbove) {
+	if s.t != nil || s.c.Flush() != nil || s.c.Pending() > 0 {
 		return false
 	}
 	fd, err := s.c.Detach()

@@ -101,8 +101,8 @@ func (s *session) serveUpgrade(fd int, in *bytebufferpool.ByteBuffer, n int, req
 // handler's own after an Upgrade (WebSocket): it returns the socket and
 // the bytes the client sent after the request (the new protocol's first
 // ones: read them before the socket). Write the 101 Switching Protocols
-// yourself on the socket, or with WriteHeader(101) and Flush before
-// Hijack (its Connection and Upgrade fields go out as set).
+// yourself on the socket, or with WriteHeader(101) before Hijack (its
+// head goes out first, with the Connection and Upgrade fields as set).
 //
 // Only a pooled handler of a request with Connection: upgrade can hijack
 // (ErrNotHijackable otherwise): the server runs it on a goroutine of its
@@ -119,6 +119,9 @@ func (w *Response) Hijack() (net.Conn, []byte, error) {
 	up := s.upg
 	if up.hijacked {
 		return nil, nil, ErrHijacked
+	}
+	if w.frame == framePending && w.status != 0 {
+		w.frameNow(false) // a status set (the 101): its head goes out first
 	}
 	if w.frame != framePending {
 		if err := w.push(); err != nil {
