@@ -159,20 +159,29 @@ func selectFaultScenarios(list string) ([]faultScenario, error) {
 	return out, nil
 }
 
+// serversOrDefault is the -servers list, or without one the defaults that
+// this binary has (the -faults and -uploads modes).
+func serversOrDefault(list string, defaults []string) ([]string, error) {
+	if strings.TrimSpace(list) != "" {
+		return selectServers(list)
+	}
+	var names []string
+	for _, n := range defaults {
+		if _, ok := registry[n]; ok {
+			names = append(names, n)
+		}
+	}
+	return names, nil
+}
+
 // faultsMain runs `bench -faults`.
 func faultsMain(o *options) error {
 	scens, err := selectFaultScenarios(o.scenarios)
 	if err != nil {
 		return err
 	}
-	var names []string
-	if strings.TrimSpace(o.servers) == "" {
-		for _, n := range defaultFaultServers {
-			if _, ok := registry[n]; ok {
-				names = append(names, n)
-			}
-		}
-	} else if names, err = selectServers(o.servers); err != nil {
+	names, err := serversOrDefault(o.servers, defaultFaultServers)
+	if err != nil {
 		return err
 	}
 	if len(names) == 0 {

@@ -174,14 +174,8 @@ func uploadsMain(o *options) error {
 	if err != nil {
 		return err
 	}
-	var names []string
-	if strings.TrimSpace(o.servers) == "" {
-		for _, n := range defaultUploadServers {
-			if _, ok := registry[n]; ok {
-				names = append(names, n)
-			}
-		}
-	} else if names, err = selectServers(o.servers); err != nil {
+	names, err := serversOrDefault(o.servers, defaultUploadServers)
+	if err != nil {
 		return err
 	}
 	if len(names) == 0 {
