@@ -1,6 +1,7 @@
 package kahttp
 
 import (
+	"io"
 	"os"
 	"time"
 
@@ -19,24 +20,37 @@ type orphanConn struct {
 	leftover *bytebufferpool.ByteBuffer
 	// redo: output the loop refused after the close, for the orphan to
 	// send in order; guarded by session.mu
-	redo    []*bytebufferpool.ByteBuffer
-	f       *os.File
-	out     *bytebufferpool.ByteBuffer
-	closing bool
-	err     error
-	timeout time.Duration
-	until   time.Time // reads end here (ReadTimeout of a streamed request); zero: no bound
+	redo []*bytebufferpool.ByteBuffer
+	// s is the socket: f, a dup taken from the loop, or a connection from
+	// a net.Listener (serve.go), where f is nil.
+	s        sock
+	f        *os.File
+	deadline time.Time // the session's timer (SetDeadline): serve.go's reads end there
+	out      *bytebufferpool.ByteBuffer
+	closing  bool
+	err      error
+	timeout  time.Duration
+	until    time.Time // reads end here (ReadTimeout of a streamed request); zero: no bound
+}
+
+// sock is what a blocking transport needs of its socket: *os.File and
+// net.Conn both are.
+type sock interface {
+	io.ReadWriteCloser
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
 }
 
 func newOrphanConn(fd int, timeout time.Duration) *orphanConn {
 	// The dup shares the non-blocking flag, so os.NewFile puts it on Go's poller.
-	return &orphanConn{f: os.NewFile(uintptr(fd), "kahttp-orphan"), timeout: timeout}
+	f := os.NewFile(uintptr(fd), "kahttp-orphan")
+	return &orphanConn{f: f, s: f, timeout: timeout}
 }
 
 func (o *orphanConn) write(b []byte) error {
 	if o.err == nil && len(b) > 0 {
-		_ = o.f.SetWriteDeadline(time.Now().Add(o.timeout))
-		_, o.err = o.f.Write(b)
+		_ = o.s.SetWriteDeadline(time.Now().Add(o.timeout))
+		_, o.err = o.s.Write(b)
 	}
 	return o.err
 }
@@ -48,8 +62,8 @@ func (o *orphanConn) read(p []byte) (int, error) {
 	if !o.until.IsZero() && o.until.Before(d) {
 		d = o.until
 	}
-	_ = o.f.SetReadDeadline(d)
-	return o.f.Read(p)
+	_ = o.s.SetReadDeadline(d)
+	return o.s.Read(p)
 }
 
 func (o *orphanConn) Output() *bytebufferpool.ByteBuffer {
@@ -99,7 +113,7 @@ func (o *orphanConn) close() {
 		bytebufferpool.Put(o.out)
 		o.out = nil
 	}
-	_ = o.f.Close()
+	_ = o.s.Close()
 }
 
 func (o *orphanConn) Pending() int                       { return 0 }
@@ -108,7 +122,7 @@ func (o *orphanConn) Abort()                             { o.closing = true }
 func (o *orphanConn) Need(int, time.Duration, time.Time) {}
 func (o *orphanConn) Unread() int                        { return 0 }
 func (o *orphanConn) Closing() bool                      { return o.closing || o.err != nil }
-func (o *orphanConn) SetDeadline(time.Time)              {}
+func (o *orphanConn) SetDeadline(t time.Time)            { o.deadline = t }
 func (o *orphanConn) Watch(bool)                         {}
 func (o *orphanConn) Wake()                              {}
 func (o *orphanConn) Buffered() []byte                   { return nil }

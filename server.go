@@ -163,6 +163,8 @@ type Server struct {
 	shuttingDown chan struct{} // closed when Shutdown begins
 	draining     atomic.Bool   // set by Shutdown once the listener is closed: connections close after their current request
 	stats        counters
+	gconns       goConns        // connections from Serve's listeners (serve.go)
+	serving      bool           // Serve was called; under mu
 	inflight     sync.WaitGroup // pooled handlers running
 }
 
@@ -256,16 +258,30 @@ func (s *Server) Addr() net.Addr {
 // are cancelled and the remaining connections closed, and ctx's error is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	eng := s.eng
+	eng, serving := s.eng, s.serving
 	s.mu.Unlock()
-	if eng == nil || s.closing.Swap(true) {
+	if eng == nil && !serving || s.closing.Swap(true) {
 		return nil
 	}
-	eng.StopAccepting() // before draining: a connection opened from here on would be refused by Open
+	if eng != nil {
+		eng.StopAccepting() // before draining: a connection opened from here on would be refused by Open
+	}
+	s.gconns.mu.Lock()
+	for _, ln := range s.gconns.listeners {
+		_ = ln.Close()
+	}
+	s.gconns.mu.Unlock()
 	s.draining.Store(true)
-	close(s.shuttingDown)                          // long-lived handlers end their streams (Request.ShuttingDown)
-	eng.Each(func(c *eventloop.Conn) { c.Wake() }) // idle ones close; busy ones close after their response
-	var err error
+	close(s.shuttingDown) // long-lived handlers end their streams (Request.ShuttingDown)
+	if eng != nil {
+		eng.Each(func(c *eventloop.Conn) { c.Wake() }) // idle ones close; busy ones close after their response
+	}
+	// Listener connections: wake each reader, so an idle one closes.
+	s.gconns.each(func(c net.Conn) { _ = c.SetReadDeadline(time.Now()) })
+	err := s.drainGoConns(ctx)
+	if eng == nil {
+		return s.waitInflight(ctx, err)
+	}
 	poll := time.NewTicker(10 * time.Millisecond)
 	defer poll.Stop()
 	for eng.Open() > 0 {
@@ -287,6 +303,25 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if stopErr := eng.Stop(stopCtx); err == nil {
 		err = stopErr
 	}
+	return s.waitInflight(ctx, err)
+}
+
+// drainGoConns waits for the listener connections to finish, or ctx to
+// end (then they are closed).
+func (s *Server) drainGoConns(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.gconns.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.gconns.each(func(c net.Conn) { _ = c.Close() })
+		return ctx.Err()
+	}
+}
+
+// waitInflight waits for the pooled and streaming handlers, or ctx to end.
+func (s *Server) waitInflight(ctx context.Context, err error) error {
 	done := make(chan struct{})
 	go func() { s.inflight.Wait(); close(done) }()
 	select {
@@ -311,6 +346,7 @@ func (s *Server) Stats() Stats {
 		st.AcceptErrors = eng.AcceptErrors()
 		st.ConnsDropped = eng.Dropped()
 	}
+	st.ConnsOpen += s.gconns.open()
 	return st
 }
 

@@ -1,0 +1,223 @@
+package kahttp
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/valyala/bytebufferpool"
+)
+
+// Connections from a net.Listener (TLS, a unix socket, a socket handed
+// over by systemd) cannot go on gnet's loops: each is served by a
+// goroutine of its own with blocking reads and writes, as net/http does,
+// running the same session code as the loops (keep-alive policy,
+// pipelining, limits, Stats, the Shutdown drain). Handlers run on that
+// goroutine, whatever their mode; bodies are held whole, within
+// MaxBodyBytes (a route's larger limit streams on the loops only); Hijack
+// is for the loops' connections only.
+
+// goConns are the connections served from listeners: Shutdown closes the
+// listeners, wakes each connection's reader, and waits for them.
+type goConns struct {
+	mu        sync.Mutex
+	listeners []net.Listener
+	conns     map[net.Conn]struct{}
+	wg        sync.WaitGroup
+}
+
+func (g *goConns) add(c net.Conn) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.conns == nil {
+		g.conns = map[net.Conn]struct{}{}
+	}
+	g.conns[c] = struct{}{}
+	g.wg.Add(1)
+	return true
+}
+
+func (g *goConns) remove(c net.Conn) {
+	g.mu.Lock()
+	delete(g.conns, c)
+	g.mu.Unlock()
+	g.wg.Done()
+}
+
+func (g *goConns) open() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return int64(len(g.conns))
+}
+
+// each calls fn for every connection, under the lock.
+func (g *goConns) each(fn func(net.Conn)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for c := range g.conns {
+		fn(c)
+	}
+}
+
+// Serve serves the connections ln accepts, each on a goroutine of its own
+// (see above), until Shutdown, which closes ln; it then returns
+// ErrServerClosed. Accept errors that may pass (out of descriptors) pause
+// accepting with a backoff, as the event loops do.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.serving = true
+	s.mu.Unlock()
+	s.gconns.mu.Lock() // Shutdown sets closing, then closes the listeners under this lock
+	if s.closing.Load() {
+		s.gconns.mu.Unlock()
+		_ = ln.Close()
+		return ErrServerClosed
+	}
+	s.gconns.listeners = append(s.gconns.listeners, ln)
+	s.gconns.mu.Unlock()
+	var delay time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		s.stats.accepted.Add(1)
+		if s.draining.Load() {
+			s.stats.connClosed(reasonShutdown, 0)
+			_ = c.Close()
+			continue
+		}
+		s.gconns.add(c)
+		go s.serveConn(c)
+	}
+}
+
+// ListenAndServeTLS serves HTTPS on addr with the certificate and key in
+// those PEM files (a chain: the server's certificate first). ALPN offers
+// http/1.1 and http/1.0 (Go's TLS refuses a client whose list shares
+// nothing with the server's, and curl --http1.0 offers only http/1.0). A
+// handshake must end within HeaderTimeout; a plain-HTTP request to the
+// port gets 400 and a close. Each connection runs on a goroutine of its
+// own (Serve): for the most connections at the least CPU, terminate TLS at
+// a proxy and serve plain HTTP on the event loops.
+func (s *Server) ListenAndServeTLS(addr, certFile, keyFile string) error {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(tls.NewListener(ln, TLSConfig(cert)))
+}
+
+// TLSConfig is the TLS configuration ListenAndServeTLS uses, for a
+// listener of your own (tls.NewListener, then Serve): TLS 1.2 and up, ALPN
+// http/1.1 and http/1.0.
+func TLSConfig(certs ...tls.Certificate) *tls.Config {
+	return &tls.Config{
+		Certificates: certs,
+		NextProtos:   []string{"http/1.1", "http/1.0"},
+		MinVersion:   tls.VersionTLS12,
+	}
+}
+
+// plainHTTPAnswer is what a plain-HTTP request to a TLS port gets (as net/http).
+const plainHTTPAnswer = "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n" +
+	"Client sent an HTTP request to an HTTPS server.\n"
+
+// serveConn serves one listener connection until it closes.
+func (s *Server) serveConn(nc net.Conn) {
+	defer s.gconns.remove(nc)
+	defer nc.Close()
+	if tc, ok := nc.(*tls.Conn); ok {
+		_ = tc.SetDeadline(time.Now().Add(s.cfg.HeaderTimeout))
+		if err := tc.Handshake(); err != nil {
+			var rh tls.RecordHeaderError
+			if errors.As(err, &rh) && rh.Conn != nil && looksLikeHTTP(rh.RecordHeader[:]) {
+				_ = rh.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+				_, _ = io.WriteString(rh.Conn, plainHTTPAnswer)
+			}
+			s.stats.connClosed(reasonBadRequest, 0)
+			return
+		}
+		_ = tc.SetDeadline(time.Time{})
+	}
+	o := &orphanConn{s: nc, timeout: s.cfg.WriteTimeout}
+	sess := newSession(s, o, nc.RemoteAddr()) // arms the first request's timer
+	sess.inlineOnly = true
+	buf := bytebufferpool.Get()
+	defer func() { bytebufferpool.Put(buf) }()
+	for !o.Closing() {
+		n := sess.traffic(buf.B)
+		_ = o.Flush()
+		buf.B = buf.B[:copy(buf.B, buf.B[n:])]
+		if o.Closing() {
+			break
+		}
+		_ = nc.SetReadDeadline(o.deadline)
+		if len(buf.B) == 0 && s.draining.Load() {
+			sess.idle() // Shutdown may have woken this reader before the deadline was set
+			continue
+		}
+		if cap(buf.B)-len(buf.B) < 4<<10 {
+			buf.B = append(buf.B, make([]byte, 16<<10)...)[:len(buf.B)]
+		}
+		m, err := nc.Read(buf.B[len(buf.B):cap(buf.B)])
+		buf.B = buf.B[:len(buf.B)+m]
+		if m > 0 {
+			continue
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			if s.draining.Load() && len(buf.B) == 0 {
+				continue // woken by Shutdown: the next turn closes an idle connection
+			}
+			sess.expired()
+			_ = o.Flush()
+			continue
+		}
+		break // the client closed, or the connection failed
+	}
+	if sess.pending != nil {
+		releaseRequest(sess.pending)
+		sess.pending = nil
+	}
+	o.release()
+	reason := sess.reason
+	if reason == reasonNone {
+		reason = reasonClientClosed
+	}
+	s.stats.connClosed(reason, sess.served)
+}
+
+// looksLikeHTTP reports whether a TLS record header is the start of an
+// HTTP request instead (net/http's test).
+func looksLikeHTTP(hdr []byte) bool {
+	switch string(hdr) {
+	case "GET /", "HEAD ", "POST ", "PUT /", "OPTIO", "DELET", "PATCH", "CONNE":
+		return true
+	}
+	return false
+}
+
+// isTemporary reports whether an accept error may pass (out of
+// descriptors or memory, a connection reset before it was accepted).
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
