@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"io"
 	"net/http"
@@ -198,5 +200,28 @@ func TestIntegrationHelloWebSocket(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, kind, gotKind)
 		assert.True(t, bytes.Equal(msg, got))
+	}
+}
+
+// TestIntegrationHelloTLS: -tls-self-signed serves HTTPS with a
+// certificate made at start and written to -tls-ca-out, which a client
+// then trusts.
+func TestIntegrationHelloTLS(t *testing.T) {
+	t.Parallel()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	addr, _, _ := startHello(t, "-tls-self-signed", "-tls-ca-out", ca)
+	pem, err := os.ReadFile(ca)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(pem))
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	defer client.CloseIdleConnections()
+	for _, path := range []string{"/plaintext", "/users/7"} {
+		resp, err := client.Get("https://" + addr + path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.NotEmpty(t, body)
 	}
 }

@@ -3,6 +3,13 @@
 // contract (keep it stable):
 //
 //	go run ./examples/hello [-addr :8080] [-idle 75s] [-max-requests 0] [-inline]
+//	        [-tls-cert FILE -tls-key FILE | -tls-self-signed [-tls-ca-out FILE]]
+//
+// With -tls-cert and -tls-key it serves HTTPS with that pair; with
+// -tls-self-signed, with a certificate for 127.0.0.1 and localhost made at
+// start, written to -tls-ca-out for clients to trust. It still prints
+// "listening on <addr>". Over TLS each connection runs on a goroutine of
+// its own (kahttp.Server.Serve).
 //
 // It prints one line, "listening on <addr>", to stdout once it accepts
 // connections, and exits cleanly on SIGINT or SIGTERM (graceful shutdown).
@@ -31,8 +38,10 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -41,11 +50,40 @@ import (
 	"github.com/kahttp/kahttp"
 )
 
+// listenTLS listens on addr with a certificate pair from files, or one
+// made at start (its certificate written to caOut when given).
+func listenTLS(addr, certFile, keyFile string, selfSigned bool, caOut string) (net.Listener, error) {
+	var cert tls.Certificate
+	var err error
+	if selfSigned {
+		var certPEM []byte
+		if cert, certPEM, err = kahttp.SelfSignedCert("127.0.0.1", "::1", "localhost"); err != nil {
+			return nil, err
+		}
+		if caOut != "" {
+			if err := os.WriteFile(caOut, certPEM, 0o644); err != nil {
+				return nil, err
+			}
+		}
+	} else if cert, err = tls.LoadX509KeyPair(certFile, keyFile); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return tls.NewListener(ln, kahttp.TLSConfig(cert)), nil
+}
+
 func main() {
 	addr := flag.String("addr", ":8080", "address to listen on")
 	idle := flag.Duration("idle", 0, "idle timeout of keep-alive connections (0: the default, 75s)")
 	maxReq := flag.Int("max-requests", 0, "requests per connection before it closes (0: no limit)")
 	inline := flag.Bool("inline", false, "run every handler on the event loop (no worker pool)")
+	certFile := flag.String("tls-cert", "", "serve HTTPS with this certificate (PEM; with -tls-key)")
+	keyFile := flag.String("tls-key", "", "the certificate's private key (PEM)")
+	selfSigned := flag.Bool("tls-self-signed", false, "serve HTTPS with a certificate for 127.0.0.1 and localhost made at start")
+	caOut := flag.String("tls-ca-out", "", "with -tls-self-signed: write its certificate here, for clients to trust")
 	flag.Parse()
 
 	cfg := kahttp.Config{IdleTimeout: *idle, MaxRequestsPerConn: *maxReq}
@@ -53,15 +91,31 @@ func main() {
 		cfg.Mode = kahttp.Inline
 	}
 	srv := kahttp.NewServer(NewApp(), cfg)
-	if err := srv.Start(*addr); err != nil {
-		fmt.Fprintln(os.Stderr, "hello:", err)
-		os.Exit(1)
+	served := make(chan error, 1)
+	if *certFile != "" || *selfSigned {
+		ln, err := listenTLS(*addr, *certFile, *keyFile, *selfSigned, *caOut)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hello:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("listening on %s\n", ln.Addr())
+		go func() { served <- srv.Serve(ln) }()
+	} else {
+		if err := srv.Start(*addr); err != nil {
+			fmt.Fprintln(os.Stderr, "hello:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("listening on %s\n", srv.Addr())
 	}
-	fmt.Printf("listening on %s\n", srv.Addr())
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
-	<-stop
+	select {
+	case <-stop:
+	case err := <-served:
+		fmt.Fprintln(os.Stderr, "hello:", err)
+		os.Exit(1)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
