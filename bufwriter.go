@@ -183,7 +183,7 @@ func (w *Response) commit(frame framing, length int64) {
 
 // finish completes the response after the handler returned.
 func (w *Response) finish() {
-	if w.aborted {
+	if w.aborted || w.err == ErrHijacked {
 		return // no terminating chunk: the client must see the body is cut off
 	}
 	if w.status == 0 {

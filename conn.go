@@ -73,6 +73,7 @@ type session struct {
 	// inlineOnly: the session runs on its own goroutine (see orphan.go)
 	inlineOnly bool
 	upg        *upgradeState // an upgrade request runs (upgrade.go): for Hijack
+	listener   bool          // served from a net.Listener on its own goroutine (serve.go)
 
 	// Below mu: shared by the loop, the pooled worker and an orphan.
 	mu     sync.Mutex
@@ -287,6 +288,18 @@ func (s *session) traffic(in []byte) int {
 			batchStart = consumed
 		}
 		consumed += n
+		if req.w.ConnUpgrade && s.listener {
+			// A listener connection's goroutine owns its socket already:
+			// the handler may take it over (Hijack) with what follows.
+			s.upg = &upgradeState{o: s.c.(*orphanConn), rest: buf[n:]}
+			s.serve(req, buf[:n])
+			hijacked := s.upg.hijacked
+			s.upg = nil
+			if hijacked {
+				return consumed
+			}
+			continue
+		}
 		s.serve(req, buf[:n])
 	}
 	if s.t != nil && !s.t.submitted {

@@ -2,6 +2,7 @@ package kahttp_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -21,7 +22,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/kahttp/kahttp"
+	"github.com/kahttp/kahttp/nethttp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -193,4 +196,52 @@ func TestIntegrationTLSShutdown(t *testing.T) {
 		t.Fatal("Serve did not return")
 	}
 	assert.EqualValues(t, 0, srv.Stats().ConnsOpen)
+}
+
+// WebSocket over TLS: gorilla's Upgrader through nethttp.Wrap hijacks a
+// listener connection; the native upgrade gets the bytes pipelined after
+// its request.
+func TestIntegrationTLSWebSocket(t *testing.T) {
+	cert, pool, _, _ := testCert(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	rt := kahttp.NewRouter()
+	rt.GET("/ws", nethttp.Wrap(wsEcho(t)))
+	rt.GET("/native", kahttp.HandlerFunc(nativeEcho))
+	srv := kahttp.NewServer(rt, kahttp.Config{})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(tls.NewListener(ln, kahttp.TLSConfig(cert))) }()
+	t.Cleanup(func() { shutdown(t, srv); <-served })
+	addr := ln.Addr().String()
+
+	d := websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	c, _, err := d.Dial("wss://"+addr+"/ws", nil)
+	require.NoError(t, err)
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(ioTimeout))
+	for _, size := range []int{1, 1000, 64 << 10} {
+		msg := bytes.Repeat([]byte("w"), size)
+		require.NoError(t, c.WriteMessage(websocket.BinaryMessage, msg))
+		_, got, err := c.ReadMessage()
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(msg, got), "%d bytes", size)
+	}
+
+	tc, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool})
+	require.NoError(t, err)
+	defer tc.Close()
+	_ = tc.SetDeadline(time.Now().Add(ioTimeout))
+	_, err = io.WriteString(tc, "GET /native HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nfirst bytes")
+	require.NoError(t, err)
+	br := bufio.NewReader(tc)
+	r := &response{}
+	require.NoError(t, readHead(br, r))
+	assert.Equal(t, 101, r.Status)
+	got := make([]byte, len("first bytes"))
+	_, err = io.ReadFull(br, got)
+	require.NoError(t, err)
+	assert.Equal(t, "first bytes", string(got))
+	_ = c.Close() // the WebSocket handler runs until its connection ends
+	assert.Eventually(t, func() bool { return srv.Stats().ClosedBy["hijacked"] == 2 }, ioTimeout, 10*time.Millisecond,
+		"both hijacked connections left Serve: %v", srv.Stats().ClosedBy)
 }

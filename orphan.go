@@ -26,6 +26,7 @@ type orphanConn struct {
 	s        sock
 	f        *os.File
 	deadline time.Time // the session's timer (SetDeadline): serve.go's reads end there
+	hijacked bool      // a handler took the socket (Response.Hijack): not ours to close
 	out      *bytebufferpool.ByteBuffer
 	closing  bool
 	err      error
@@ -48,6 +49,9 @@ func newOrphanConn(fd int, timeout time.Duration) *orphanConn {
 }
 
 func (o *orphanConn) write(b []byte) error {
+	if o.hijacked {
+		return ErrHijacked // the socket is the handler's: nothing of ours goes out
+	}
 	if o.err == nil && len(b) > 0 {
 		_ = o.s.SetWriteDeadline(time.Now().Add(o.timeout))
 		_, o.err = o.s.Write(b)

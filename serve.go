@@ -17,8 +17,9 @@ import (
 // running the same session code as the loops (keep-alive policy,
 // pipelining, limits, Stats, the Shutdown drain). Handlers run on that
 // goroutine, whatever their mode; bodies are held whole, within
-// MaxBodyBytes (a route's larger limit streams on the loops only); Hijack
-// is for the loops' connections only.
+// MaxBodyBytes (a route's larger limit streams on the loops only); a
+// request with Connection: upgrade may Hijack its connection (WebSocket
+// over TLS), which then leaves Serve's tracking.
 
 // goConns are the connections served from listeners: Shutdown closes the
 // listeners, wakes each connection's reader, and waits for them.
@@ -143,7 +144,6 @@ const plainHTTPAnswer = "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; c
 // serveConn serves one listener connection until it closes.
 func (s *Server) serveConn(nc net.Conn) {
 	defer s.gconns.remove(nc)
-	defer nc.Close()
 	if tc, ok := nc.(*tls.Conn); ok {
 		_ = tc.SetDeadline(time.Now().Add(s.cfg.HeaderTimeout))
 		if err := tc.Handshake(); err != nil {
@@ -153,13 +153,14 @@ func (s *Server) serveConn(nc net.Conn) {
 				_, _ = io.WriteString(rh.Conn, plainHTTPAnswer)
 			}
 			s.stats.connClosed(reasonBadRequest, 0)
+			_ = nc.Close()
 			return
 		}
 		_ = tc.SetDeadline(time.Time{})
 	}
 	o := &orphanConn{s: nc, timeout: s.cfg.WriteTimeout}
 	sess := newSession(s, o, nc.RemoteAddr()) // arms the first request's timer
-	sess.inlineOnly = true
+	sess.inlineOnly, sess.listener = true, true
 	buf := bytebufferpool.Get()
 	defer func() { bytebufferpool.Put(buf) }()
 	for !o.Closing() {
@@ -198,6 +199,11 @@ func (s *Server) serveConn(nc net.Conn) {
 		sess.pending = nil
 	}
 	o.release()
+	if o.hijacked {
+		s.stats.connClosed(reasonHijacked, sess.served) // the handler's now, Shutdown's no more
+		return
+	}
+	_ = nc.Close()
 	reason := sess.reason
 	if reason == reasonNone {
 		reason = reasonClientClosed

@@ -129,13 +129,19 @@ func (w *Response) Hijack() (net.Conn, []byte, error) {
 		}
 	}
 	_ = up.o.Flush()
-	nc, err := net.FileConn(up.o.f) // a dup: the server's own fd closes below
-	if err != nil {
-		return nil, nil, err
+	var nc net.Conn
+	if up.o.f == nil { // a listener's connection (serve.go): it is the socket
+		nc = up.o.s.(net.Conn)
+		up.o.closing = true
+	} else {
+		var err error
+		if nc, err = net.FileConn(up.o.f); err != nil { // a dup: the server's own fd closes below
+			return nil, nil, err
+		}
+		_ = up.o.f.Close()
 	}
 	up.o.release()
-	_ = up.o.f.Close()
-	up.hijacked = true
+	up.hijacked, up.o.hijacked = true, true
 	w.err = ErrHijacked
 	w.keepAlive, w.reason = false, reasonHijacked
 	return nc, bytes.Clone(up.rest), nil
