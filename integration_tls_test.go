@@ -31,7 +31,7 @@ import (
 
 // testCert is a self-signed certificate for 127.0.0.1 and localhost, its
 // own CA, written to PEM files as well.
-func testCert(t *testing.T) (cert tls.Certificate, pool *x509.CertPool, certFile, keyFile string) {
+func testCert(t testing.TB) (cert tls.Certificate, pool *x509.CertPool, certFile, keyFile string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
