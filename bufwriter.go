@@ -28,7 +28,7 @@ const flushAt = 64 << 10
 // Write writes body bytes. Held while they fit in the response buffer;
 // past it the head goes out and the body streams.
 func (w *Response) Write(p []byte) (int, error) {
-	if w.srv == nil { // framework branch: a zero Response gives ErrNoServer (unbound.go), not a nil dereference
+	if w.srv == nil { // a zero Response: ErrNoServer (unbound.go), not a nil dereference
 		return 0, ErrNoServer
 	}
 	if w.err != nil {
@@ -65,7 +65,7 @@ func (w *Response) WriteString(s string) (int, error) {
 // longer get a computed Content-Length: it continues chunked (HTTP/1.1) or
 // close-delimited (HTTP/1.0), unless the handler set Content-Length.
 func (w *Response) Flush() error {
-	if w.srv == nil { // framework branch: see Write
+	if w.srv == nil { // a zero Response: see Write
 		return ErrNoServer
 	}
 	if w.err != nil {

@@ -484,7 +484,7 @@ func (s *session) answer(it item, note *string) {
 	if note == nil {
 		s.run(it.h, w, it.req)
 	} else {
-		s.srv.refused(StatusServiceUnavailable, "server busy", s.remote) // framework branch: Config.OnRefusal (refusal.go)
+		s.srv.refused(StatusServiceUnavailable, "server busy", s.remote) // Config.OnRefusal hears it (refusal.go)
 		w.Header().Set("Retry-After", "1")
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(StatusServiceUnavailable)
@@ -551,7 +551,7 @@ func (s *session) refuse(status int, reason string, why closeReason) {
 		s.pending = nil
 	}
 	s.srv.stats.requests.Add(1)
-	s.srv.refused(status, reason, s.remote) // framework branch: Config.OnRefusal (refusal.go)
+	s.srv.refused(status, reason, s.remote) // Config.OnRefusal hears it (refusal.go)
 	out := s.c.Output()
 	out.B = appendRefusal(out.B, &s.srv.cfg, status, reason)
 	s.closeWith(why)
