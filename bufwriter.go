@@ -26,8 +26,17 @@ var holdPool bytebufferpool.Pool
 const flushAt = 64 << 10
 
 // Write writes body bytes. Held while they fit in the response buffer;
-// past it the head goes out and the body streams.
+// past it the head goes out and the body streams. A body filter
+// (Response.Filter) sees them first.
 func (w *Response) Write(p []byte) (int, error) {
+	if w.filter != nil && w.err == nil {
+		return w.filter.Write(p)
+	}
+	return w.write(p)
+}
+
+// write is Write past the filter: the threshold writer itself.
+func (w *Response) write(p []byte) (int, error) {
 	if w.srv == nil { // a zero Response: ErrNoServer (unbound.go), not a nil dereference
 		return 0, ErrNoServer
 	}
@@ -67,6 +76,11 @@ func (w *Response) WriteString(s string) (int, error) {
 func (w *Response) Flush() error {
 	if w.srv == nil { // a zero Response: see Write
 		return ErrNoServer
+	}
+	if f, ok := w.filter.(interface{ Flush() error }); ok && w.err == nil {
+		if err := f.Flush(); err != nil {
+			return err
+		}
 	}
 	if w.err != nil {
 		return w.err
@@ -185,6 +199,12 @@ func (w *Response) commit(frame framing, length int64) {
 func (w *Response) finish() {
 	if w.aborted || w.err == ErrHijacked {
 		return // no terminating chunk: the client must see the body is cut off
+	}
+	if f := w.filter; f != nil {
+		w.filter = nil
+		if err := f.Close(); err != nil && w.err == nil {
+			w.err = err
+		}
 	}
 	if w.status == 0 {
 		w.status = 200

@@ -2,6 +2,7 @@ package kahttp
 
 import (
 	"errors"
+	"io"
 	"iter"
 	"strconv"
 	"strings"
@@ -44,6 +45,8 @@ type Response struct {
 	isHead   bool
 	aborted  bool // a handler panicked after the head was sent
 	err      error
+
+	filter io.WriteCloser // Filter: what the body goes through first, nil for none
 
 	keepAlive bool        // the connection stays open after this response
 	reason    closeReason // why not, when it does not
@@ -93,6 +96,21 @@ func (w *Response) WriteHeader(code int) {
 	}
 	w.status = code
 }
+
+// Filter makes the body go through the writer wrap returns, which writes
+// the transformed body to dst (the response's own writer, with its
+// threshold: a transformed body that fits still gets Content-Length) and
+// is closed when the handler returns. For middleware that transforms
+// bodies (compression); set it before the handler writes. The writer may
+// also have Flush() error, which Response.Flush calls first.
+func (w *Response) Filter(wrap func(dst io.Writer) io.WriteCloser) {
+	w.filter = wrap(rawWriter{w})
+}
+
+// rawWriter is the response's writer past its filter.
+type rawWriter struct{ w *Response }
+
+func (r rawWriter) Write(p []byte) (int, error) { return r.w.write(p) }
 
 // Status is the status code set so far (200 once the body has started).
 func (w *Response) Status() int {
@@ -354,6 +372,7 @@ func (w *Response) recovered() {
 // replace drops what the handler wrote (only while nothing is sent) for
 // the server's own plain-text answer.
 func (w *Response) replace(status int, text string) {
+	w.filter = nil // the server's own answer goes out as it is
 	w.header.reset()
 	if w.hold != nil {
 		w.hold.Reset()
