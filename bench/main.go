@@ -3,6 +3,8 @@
 //	cd bench && go run .                 # default matrix (< 5 min on 2 cores)
 //	go run . -quick                      # smoke matrix (< 60 s)
 //	go run . -scenario keepalive,sizes/1MiB -servers nethttp,fasthttp
+//	go run . -tls                        # TLS keep-alive CPU per request (results/tls.md)
+//	go run . -ws-idle                    # RSS per idle WebSocket connection (results/ws-idle.md)
 //	go run . -serve nethttp -addr 127.0.0.1:8080   # run one server
 //
 // See README.md.
@@ -45,6 +47,10 @@ type options struct {
 	serveNoFile int
 	faults      bool
 	uploads     bool
+	tls         bool
+	wsIdle      bool
+	tlsCert     string
+	tlsKey      string
 	cpuProfile  string
 	profileFor  time.Duration
 	commandStr  string
@@ -75,6 +81,10 @@ func main() {
 	flag.IntVar(&o.serveNoFile, "nofile", 0, "with -serve: lower RLIMIT_NOFILE of the server to this many descriptors")
 	flag.BoolVar(&o.faults, "faults", false, "run the fault scenarios instead of the benchmark (see README: stream integrity, noise, floods, slowloris, fd exhaustion, resets, shutdown, pool burst)")
 	flag.BoolVar(&o.uploads, "uploads", false, "run the upload scenario instead of the benchmark (POST /upload of 1 MiB to 200 MiB, Content-Length and chunked, and 1 GiB to kahttp; writes results/uploads.md); -scenario upload does the same. With -serve: serve POST /upload")
+	flag.BoolVar(&o.tls, "tls", false, "run the TLS keep-alive comparison instead of the benchmark (server CPU per request over TLS, kahttp against net/http; writes results/tls.md). With -serve: serve over TLS (-tls-cert/-tls-key, or a fresh self-signed certificate)")
+	flag.BoolVar(&o.wsIdle, "ws-idle", false, "run the idle WebSocket comparison instead of the benchmark (server RSS per idle connection, -idle-conns of them, default 1000; writes results/ws-idle.md). With -serve: serve GET /ws (gorilla/websocket echo)")
+	flag.StringVar(&o.tlsCert, "tls-cert", "", "with -serve -tls: the certificate (PEM) to serve")
+	flag.StringVar(&o.tlsKey, "tls-key", "", "with -serve -tls: its private key (PEM)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "with -serve: write a CPU profile of the server to this file (see -profile-for)")
 	flag.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "with -cpuprofile: how long to profile, from the start")
 	flag.Parse()
@@ -89,6 +99,21 @@ func main() {
 	}
 	if o.list {
 		listAll()
+		return
+	}
+	if o.tls || o.wsIdle {
+		if o.faults || o.uploads || o.tls && o.wsIdle {
+			fmt.Fprintln(os.Stderr, "bench: -tls, -ws-idle, -uploads and -faults run separately")
+			os.Exit(2)
+		}
+		run := tlsMain
+		if o.wsIdle {
+			run = wsIdleMain
+		}
+		if err := run(&o); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if o.uploads || uploadsSelected(o.scenarios) {

@@ -84,6 +84,8 @@ func serveMain(o *options) error {
 		close(stop)
 	}()
 	serveUploads = o.uploads
+	serveTLS, serveWS = o.tls, o.wsIdle
+	serveTLSCert, serveTLSKey = o.tlsCert, o.tlsKey
 	err := def.Run(o.addr, stop)
 	select {
 	case <-stop:

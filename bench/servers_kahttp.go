@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"io"
+	"net"
 	"strconv"
 	"time"
 
 	"github.com/kahttp/kahttp"
+	"github.com/kahttp/kahttp/nethttp"
 )
 
 func init() {
@@ -104,12 +107,46 @@ func kahttpUpload(w *kahttp.Response, r *kahttp.Request) {
 // kahttpUploads puts a Router in front of the usual handler: POST /upload
 // with its own body limit (WithBodyLimit), pooled in either server mode;
 // every other request goes to kahttpHandler as before (NotFound).
-func kahttpUploads() (kahttp.Handler, error) {
+func kahttpUploads() (kahttp.Handler, error) { return kahttpRouter(true, false) }
+
+// kahttpRouter is the usual handler behind a Router with the routes the
+// -serve flags ask for: POST /upload (-uploads) and GET /ws, gorilla's
+// echo through nethttp.Wrap (-ws-idle).
+func kahttpRouter(uploads, ws bool) (kahttp.Handler, error) {
 	rt := kahttp.NewRouter()
 	rt.RedirectTrailingSlash = false
 	rt.NotFound = kahttp.HandlerFunc(kahttpHandler)
-	rt.HandleFunc("POST", "/upload", kahttpUpload, kahttp.WithBodyLimit(uploadLimit), kahttp.WithMode(kahttp.Pooled))
+	if uploads {
+		rt.HandleFunc("POST", "/upload", kahttpUpload, kahttp.WithBodyLimit(uploadLimit), kahttp.WithMode(kahttp.Pooled))
+	}
+	if ws {
+		rt.GET("/ws", nethttp.Wrap(wsEchoHandler()))
+	}
 	return rt, rt.Err()
+}
+
+// runKahttpTLS serves srv over TLS on addr (-serve NAME -tls): Serve on
+// tls.NewListener with kahttp.TLSConfig, each connection on a goroutine
+// of its own; on stop it drains with Shutdown, as runKahttp does.
+func runKahttpTLS(srv *kahttp.Server, addr string, stop <-chan struct{}) error {
+	cfg, err := serveTLSConfig()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(tls.NewListener(ln, cfg)) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-stop:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return srv.Shutdown(ctx)
 }
 
 // runKahttp takes the whole Config so this file names no more of the API
@@ -117,13 +154,16 @@ func kahttpUploads() (kahttp.Handler, error) {
 // SIGTERM: Shutdown with a deadline.
 func runKahttp(addr string, cfg kahttp.Config, stop <-chan struct{}) error {
 	var h kahttp.Handler = kahttp.HandlerFunc(kahttpHandler)
-	if serveUploads {
+	if serveUploads || serveWS {
 		var err error
-		if h, err = kahttpUploads(); err != nil {
+		if h, err = kahttpRouter(serveUploads, serveWS); err != nil {
 			return err
 		}
 	}
 	srv := kahttp.NewServer(h, cfg)
+	if serveTLS {
+		return runKahttpTLS(srv, addr, stop)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe(addr) }()
 	select {

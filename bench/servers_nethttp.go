@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -113,9 +115,29 @@ func runNetHTTP(addr string, stop <-chan struct{}) error {
 	if serveUploads {
 		h = netHTTPUploads(h)
 	}
+	if serveWS {
+		mux := http.NewServeMux()
+		mux.Handle("/", h)
+		mux.Handle("GET /ws", wsEchoHandler())
+		h = mux
+	}
 	srv := &http.Server{Addr: addr, Handler: h}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	if serveTLS {
+		// The same certificate and tls.Config as the kahttp server's
+		// (no "h2" in NextProtos: HTTP/1.1 like kahttp).
+		cfg, err := serveTLSConfig()
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		go func() { errc <- srv.Serve(tls.NewListener(ln, cfg)) }()
+	} else {
+		go func() { errc <- srv.ListenAndServe() }()
+	}
 	select {
 	case err := <-errc:
 		return err
