@@ -56,29 +56,33 @@ type transport interface {
 // streamed body, stream.go, from Detach to Resume; a half-closed client,
 // orphan.go, to the end). The fields from mu on are shared with the pooled
 // worker (and Shutdown): each says how (under mu, atomic).
+//
+// An idle connection pays for this struct: keep its fields few and packed
+// (the small ones together).
 type session struct {
 	srv     *Server
 	c       transport
 	remote  net.Addr
-	served  int // requests answered on this connection
-	phase   phase
+	served  int      // requests answered on this connection
 	pending *Request // head parsed, body still arriving
-	sent100 bool
-	started time.Time   // when the request being received began (ReadTimeout)
-	reason  closeReason // why the connection is closing
+	started int64    // unix ns when the request being received began (ReadTimeout)
 	// t is the pooled batch, nil when none: built here, then run by a
 	// worker, then sent from here (see pooled.go). An idle connection
 	// holds none, so it costs no more than its few words.
-	t *task
+	t   *task
+	upg *upgradeState // an upgrade request runs (upgrade.go): for Hijack
+
+	phase   phase
+	sent100 bool
+	reason  closeReason // why the connection is closing
 	// inlineOnly: the session runs on its own goroutine (see orphan.go)
 	inlineOnly bool
-	upg        *upgradeState // an upgrade request runs (upgrade.go): for Hijack
-	listener   bool          // served from a net.Listener on its own goroutine (serve.go)
+	listener   bool // served from a net.Listener on its own goroutine (serve.go)
 
-	// Below mu: shared by the loop, the pooled worker and an orphan.
+	// From mu on: shared by the loop, the pooled worker and an orphan.
+	batch  batchState // where the pooled batch t is; under mu
+	closed bool       // the connection is gone; under mu
 	mu     sync.Mutex
-	batch  batchState  // where the pooled batch t is; under mu
-	closed bool        // the connection is gone; under mu
 	orphan *orphanConn // a dup of the socket, to finish what a half-closed client is owed; under mu
 
 	outbound atomic.Int64  // the loop's last look at Pending(), for the worker's backpressure
@@ -331,7 +335,7 @@ func (s *session) idle() {
 // incomplete keeps a partial request waiting for its bytes.
 func (s *session) incomplete(req *Request) {
 	if s.phase != phaseHead && s.phase != phaseBody {
-		s.started = now() // a new request begins
+		s.started = now().UnixNano() // a new request begins
 	}
 	if req.w.HeadEnd == 0 {
 		releaseRequest(req)
@@ -347,7 +351,7 @@ func (s *session) incomplete(req *Request) {
 	// whole request is bounded from its first byte.
 	var until time.Time
 	if rt := s.srv.cfg.ReadTimeout; rt > 0 {
-		until = s.started.Add(rt)
+		until = time.Unix(0, s.started).Add(rt)
 	}
 	d := s.srv.deadline(s.srv.cfg.IdleTimeout)
 	if !until.IsZero() && until.Before(d) {

@@ -57,7 +57,7 @@ func (s *session) head(req *Request, buf []byte) bool {
 		return false
 	}
 	if s.phase != phaseHead && s.phase != phaseBody {
-		s.started = now() // the request began with this read
+		s.started = now().UnixNano() // the request began with this read
 	}
 	if mode == Pooled && s.wantsStream(req, buf) {
 		if s.stream(req, buf, h) {
@@ -125,7 +125,7 @@ func (s *session) serveStream(fd int, in *bytebufferpool.ByteBuffer, req *Reques
 	defer s.srv.inflight.Done()
 	o := newOrphanConn(fd, s.srv.cfg.IdleTimeout)
 	if rt := s.srv.cfg.ReadTimeout; rt > 0 {
-		o.until = s.started.Add(rt)
+		o.until = time.Unix(0, s.started).Add(rt)
 	}
 	s.mu.Lock()
 	s.c = o

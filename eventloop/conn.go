@@ -15,11 +15,27 @@ import (
 // Concurrency: methods marked "loop only" may be called only from the
 // Handler callbacks (which run on the connection's loop); the others from
 // any goroutine.
+//
+// An idle connection pays for this struct: keep it packed.
 type Conn struct {
-	gc   gnet.Conn
-	eng  *Engine
-	out  *bytebufferpool.ByteBuffer
-	fd   int
+	gc  gnet.Conn
+	eng *Engine
+	out *bytebufferpool.ByteBuffer
+
+	need      int   // loop only: Traffic waits for this many buffered bytes (see Need)
+	needUntil int64 // loop only: reads move the deadline, never past this, unix ns (0: no cap)
+
+	deadline atomic.Int64 // unix nanoseconds; 0 = none
+	expired  atomic.Bool
+	needMs   int32 // loop only: how far (ms) each read moves the deadline while waiting
+	// watched: written only under eng.watchMu, together with the engine's
+	// watching map (so the two never disagree); read without it as a fast
+	// path. unwatchable: under eng.watchMu: the connection is gone and may
+	// not enter the map again (a worker's late Watch(true) would leak it).
+	watched     atomic.Bool
+	unwatchable bool
+
+	fd   int32
 	gone bool // loop only: gnet has closed the conn
 	// closing: loop only: close once the output has left. gnet's Close
 	// drops unsent output, so a Connection: close response must be flushed first.
@@ -28,19 +44,6 @@ type Conn struct {
 	// detached: loop only: the socket lives on in a dup the Handler took
 	// (Detach); closing this connection only leaves the loop.
 	detached bool
-
-	need       int           // loop only: Traffic waits for this many buffered bytes (see Need)
-	needExtend time.Duration // loop only: how far each read moves the deadline while waiting
-	needUntil  time.Time     // loop only: ... but never past this (zero: no cap)
-
-	deadline atomic.Int64 // unix nanoseconds; 0 = none
-	expired  atomic.Bool
-	// watched: written only under eng.watchMu, together with the engine's
-	// watching map (so the two never disagree); read without it as a fast
-	// path. unwatchable: under eng.watchMu: the connection is gone and may
-	// not enter the map again (a worker's late Watch(true) would leak it).
-	watched     atomic.Bool
-	unwatchable bool
 
 	// Session is the protocol's per-connection state.
 	Session any
@@ -113,7 +116,10 @@ func (c *Conn) Abort() {
 // body that keeps arriving is not timed out. It lasts until the next
 // Traffic call. Loop only.
 func (c *Conn) Need(n int, extend time.Duration, until time.Time) {
-	c.need, c.needExtend, c.needUntil = n, extend, until
+	c.need, c.needMs, c.needUntil = n, int32(min(extend.Milliseconds(), 1<<31-1)), 0
+	if !until.IsZero() {
+		c.needUntil = until.UnixNano()
+	}
 }
 
 // Unread is the number of bytes received by the socket and not yet read
@@ -123,7 +129,7 @@ func (c *Conn) Unread() int {
 	if c.gone {
 		return 0
 	}
-	return unreadBytes(c.fd)
+	return unreadBytes(int(c.fd))
 }
 
 // Closing reports whether CloseAfterFlush or Abort was called. Loop only.

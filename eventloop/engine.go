@@ -307,7 +307,7 @@ type events struct {
 }
 
 func (ev *events) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
-	c := &Conn{gc: gc, eng: ev.e, fd: gc.Fd()}
+	c := &Conn{gc: gc, eng: ev.e, fd: int32(gc.Fd())}
 	if r, ok := gc.Context().(*resumed); ok {
 		c.Session = r.session // back from Detach: Open finds its session
 	}
@@ -349,9 +349,9 @@ func (ev *events) OnTraffic(gc gnet.Conn) gnet.Action {
 	if !c.closing && c.need > 0 && gc.InboundBuffered() < c.need {
 		// Not enough for the Handler yet: no Peek, which would copy all
 		// the input held so far on every read (quadratic in a body's size).
-		d := time.Now().Add(c.needExtend)
-		if !c.needUntil.IsZero() && c.needUntil.Before(d) {
-			d = c.needUntil
+		d := time.Now().Add(time.Duration(c.needMs) * time.Millisecond)
+		if c.needUntil != 0 && c.needUntil < d.UnixNano() {
+			d = time.Unix(0, c.needUntil)
 		}
 		c.SetDeadline(d)
 		return ev.settle(c)
