@@ -1,0 +1,88 @@
+// Command appliance is a small device-admin service a user would copy: a
+// JSON API for devices behind a password (a Bearer token, or the session
+// cookie of the login form), CORS for one origin, request ids in the
+// access log, firmware uploads streamed to disk with their SHA-256, a
+// static admin UI with caching headers and compression, live status over
+// server-sent events and WebSocket, HTTPS with a certificate made at start,
+// and a graceful shutdown.
+//
+//	go run ./examples/appliance [-addr :8443] [-password admin] [-firmware DIR]
+//	        [-cors-origin URL] [-tls-cert FILE -tls-key FILE | -tls-ca-out FILE] [-plain]
+//
+// It prints "listening on https://<addr>" (or http:// with -plain).
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/kahttp/kahttp"
+)
+
+func main() {
+	addr := flag.String("addr", ":8443", "address to listen on")
+	password := flag.String("password", "admin", "the admin password (login form, or Authorization: Bearer)")
+	firmware := flag.String("firmware", os.TempDir(), "where firmware uploads are stored")
+	corsOrigin := flag.String("cors-origin", "", "an origin allowed to call /api from a browser")
+	certFile := flag.String("tls-cert", "", "certificate (PEM; with -tls-key); without it one is made at start")
+	keyFile := flag.String("tls-key", "", "the certificate's private key (PEM)")
+	caOut := flag.String("tls-ca-out", "", "write the self-signed certificate here, for clients to trust")
+	plain := flag.Bool("plain", false, "serve plain HTTP on the event loops instead of HTTPS")
+	flag.Parse()
+
+	a := newApp(*password, *firmware, *corsOrigin)
+	srv := kahttp.NewServer(a.router(), kahttp.Config{ReadTimeout: 10 * time.Minute})
+	served := make(chan error, 1)
+	if *plain {
+		if err := srv.Start(*addr); err != nil {
+			fail(err)
+		}
+		fmt.Printf("listening on http://%s\n", srv.Addr())
+	} else {
+		cert, err := certificate(*certFile, *keyFile, *caOut)
+		if err != nil {
+			fail(err)
+		}
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("listening on https://%s\n", ln.Addr())
+		go func() { served <- srv.Serve(tls.NewListener(ln, kahttp.TLSConfig(cert))) }()
+	}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case <-stop:
+	case err := <-served:
+		fail(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		fail(err)
+	}
+}
+
+func certificate(certFile, keyFile, caOut string) (tls.Certificate, error) {
+	if certFile != "" {
+		return tls.LoadX509KeyPair(certFile, keyFile)
+	}
+	cert, certPEM, err := kahttp.SelfSignedCert("127.0.0.1", "::1", "localhost")
+	if err == nil && caOut != "" {
+		err = os.WriteFile(caOut, certPEM, 0o644)
+	}
+	return cert, err
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "appliance:", err)
+	os.Exit(1)
+}
