@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/kahttp/kahttp"
+	"github.com/kahttp/kahttp/middleware"
 )
 
 func main() {
@@ -38,7 +39,10 @@ func main() {
 	flag.Parse()
 
 	a := newApp(*password, *firmware, *corsOrigin)
-	srv := kahttp.NewServer(a.router(), kahttp.Config{ReadTimeout: 10 * time.Minute})
+	srv := kahttp.NewServer(a.router(), kahttp.Config{
+		ReadTimeout: 10 * time.Minute,        // a whole upload, however slow the link
+		OnRefusal:   middleware.LogRefusals(), // the server's own 400/408/413/431… in the log too
+	})
 	served := make(chan error, 1)
 	if *plain {
 		if err := srv.Start(*addr); err != nil {
