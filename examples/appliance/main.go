@@ -40,7 +40,7 @@ func main() {
 
 	a := newApp(*password, *firmware, *corsOrigin)
 	srv := kahttp.NewServer(a.router(), kahttp.Config{
-		ReadTimeout: 10 * time.Minute,        // a whole upload, however slow the link
+		ReadTimeout: 10 * time.Minute,         // a whole upload, however slow the link
 		OnRefusal:   middleware.LogRefusals(), // the server's own 400/408/413/431… in the log too
 	})
 	served := make(chan error, 1)
