@@ -1,7 +1,10 @@
 package kahttp_test
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -135,4 +138,52 @@ func ExampleRequest_PostForm() {
 	// Output:
 	// erin 2
 	// [red blue]
+}
+
+func ExampleRequest_MultipartReader() {
+	h := kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+		mr, err := r.MultipartReader()
+		if err != nil {
+			w.WriteError(err) // 415 not multipart, 400 no boundary
+			return
+		}
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				return // io.EOF: all parts read
+			}
+			n, _ := io.Copy(io.Discard, p) // a file part: to disk, to a hash…
+			fmt.Fprintf(w, "%s: %d bytes\n", p.FormName(), n)
+		}
+	})
+	var body strings.Builder
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("device", "router-7")
+	fw, _ := mw.CreateFormFile("firmware", "fw.bin")
+	_, _ = fw.Write(make([]byte, 1000))
+	_ = mw.Close()
+	req := httptest.NewRequest("POST", "/firmware", strings.NewReader(body.String()))
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, _ := kahttptest.Do(h, req)
+	fmt.Print(resp.Text())
+	// Output:
+	// device: 8 bytes
+	// firmware: 1000 bytes
+}
+
+func ExampleRequest_BodyReader() {
+	h := kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+		sum := sha256.New()
+		n, err := io.Copy(sum, r.BodyReader()) // streams on a pooled route when the body is large
+		if err != nil {
+			w.WriteError(err) // 400 malformed, 413 past the limit, 408 too slow
+			return
+		}
+		fmt.Fprintf(w, "%d %x\n", n, sum.Sum(nil)[:4])
+	})
+	req := httptest.NewRequest("POST", "/upload", strings.NewReader("hello"))
+	resp, _ := kahttptest.Do(h, req)
+	fmt.Print(resp.Text())
+	// Output:
+	// 5 2cf24dba
 }
