@@ -102,44 +102,69 @@ func (s *session) overLimit(req *Request, raw []byte) bool {
 // goroutine that runs h while the body streams (the life of a streamed
 // request, above). False: serve it as usual, its body held whole.
 func (s *session) stream(req *Request, buf []byte, h Handler) bool {
-	w := &req.w
-	if s.t != nil || s.c.Flush() != nil || s.c.Pending() > 0 {
+	fd, in, ok := s.leaveLoop(req, buf, req.w.HeadEnd)
+	if !ok {
 		return false
+	}
+	s.pending = nil
+	go s.serveStream(fd, in, req, h)
+	return true
+}
+
+// leaveLoop detaches the connection from its loop for a goroutine that
+// will own it (a streamed body, an upgrade): its batch written first, a
+// dup of its socket, and buf (the unconsumed input, req's n bytes at its
+// start) copied for that goroutine, req moved onto the copy. False when
+// it cannot leave now: a batch runs, or output waits for the client.
+func (s *session) leaveLoop(req *Request, buf []byte, n int) (int, *bytebufferpool.ByteBuffer, bool) {
+	if s.t != nil || s.c.Flush() != nil || s.c.Pending() > 0 {
+		return -1, nil, false
 	}
 	fd, err := s.c.Detach()
 	if err != nil {
-		return false
+		return -1, nil, false
 	}
 	in := bytebufferpool.Get()
 	in.B = append(in.B[:0], buf...)
-	req.move(in.B[:w.HeadEnd])
-	s.pending = nil
-	s.srv.inflight.Add(1)
-	go s.serveStream(fd, in, req, h)
-	return true
+	req.move(in.B[:n])
+	s.srv.inflight.Add(1) // Done when the goroutine ends
+	return fd, in, true
+}
+
+// offLoop makes the calling goroutine the session's owner, over a dup of
+// its socket: blocking I/O, handlers run here.
+func (s *session) offLoop(fd int) *orphanConn {
+	o := newOrphanConn(fd, s.srv.cfg.IdleTimeout)
+	s.mu.Lock()
+	s.c = o
+	s.mu.Unlock()
+	s.inlineOnly = true // blocking is fine here: this goroutine serves nobody else
+	return o
+}
+
+// begin counts req as this connection's next request and returns its
+// Response, written through the session (the off-loop transport).
+func (s *session) begin(req *Request) *Response {
+	s.phase, s.sent100 = phaseBusy, false
+	keep, reason, left := s.policy(req)
+	s.served++
+	s.srv.stats.requests.Add(1)
+	return acquireResponse(req, s.srv, s, keep, reason, left)
 }
 
 // serveStream runs on the goroutine that owns the connection from here:
 // steps 2 to 5 of the life of a streamed request.
 func (s *session) serveStream(fd int, in *bytebufferpool.ByteBuffer, req *Request, h Handler) {
 	defer s.srv.inflight.Done()
-	o := newOrphanConn(fd, s.srv.cfg.IdleTimeout)
+	o := s.offLoop(fd)
 	if rt := s.srv.cfg.ReadTimeout; rt > 0 {
 		o.until = time.Unix(0, s.started).Add(rt)
 	}
-	s.mu.Lock()
-	s.c = o
-	s.mu.Unlock()
-	s.inlineOnly = true // blocking is fine here: this goroutine serves nobody else
 
 	w := &req.w
 	body := newBodyStream(o, in.B[w.HeadEnd:], w.ContentLength, w.Chunked, w.Expect100, req.limits.MaxBody)
 	req.stream = body
-	s.phase, s.sent100 = phaseBusy, false
-	keep, reason, left := s.policy(req)
-	s.served++
-	s.srv.stats.requests.Add(1)
-	resp := acquireResponse(req, s.srv, s, keep, reason, left)
+	resp := s.begin(req)
 	body.w = resp
 	s.run(h, resp, req)
 	var re *RequestError

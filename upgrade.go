@@ -35,19 +35,14 @@ func (s *session) upgrade(req *Request, buf []byte, n int) bool {
 	req.bind(buf[:n])
 	req.remote, req.srv = s.remote, s.srv
 	h, mode := s.srv.route(req)
-	if mode != Pooled || s.c.Flush() != nil || s.c.Pending() > 0 {
+	fd, in, ok := -1, (*bytebufferpool.ByteBuffer)(nil), false
+	if mode == Pooled {
+		fd, in, ok = s.leaveLoop(req, buf, n)
+	}
+	if !ok {
 		req.unbind()
 		return false
 	}
-	fd, err := s.c.Detach()
-	if err != nil {
-		req.unbind()
-		return false
-	}
-	in := bytebufferpool.Get()
-	in.B = append(in.B[:0], buf...)
-	req.move(in.B[:n])
-	s.srv.inflight.Add(1)
 	go s.serveUpgrade(fd, in, n, req, h)
 	return true
 }
@@ -65,18 +60,10 @@ type upgradeState struct {
 // on as after a streamed request.
 func (s *session) serveUpgrade(fd int, in *bytebufferpool.ByteBuffer, n int, req *Request, h Handler) {
 	defer s.srv.inflight.Done()
-	o := newOrphanConn(fd, s.srv.cfg.IdleTimeout)
-	s.mu.Lock()
-	s.c = o
-	s.mu.Unlock()
-	s.inlineOnly = true
+	o := s.offLoop(fd)
 	up := &upgradeState{o: o, rest: in.B[n:]}
 	s.upg = up
-	s.phase, s.sent100 = phaseBusy, false
-	keep, reason, left := s.policy(req)
-	s.served++
-	s.srv.stats.requests.Add(1)
-	resp := acquireResponse(req, s.srv, s, keep, reason, left)
+	resp := s.begin(req)
 	s.run(h, resp, req)
 	s.upg = nil
 	if up.hijacked {
