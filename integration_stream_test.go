@@ -1,15 +1,21 @@
 package kahttp_test
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -228,4 +234,82 @@ func TestIntegrationRouteBodyLimit(t *testing.T) {
 	ok := dial(t, addr)
 	ok.send("POST /tiny HTTP/1.1\r\nHost: x\r\nContent-Length: 1024\r\n\r\n" + strings.Repeat("t", 1024))
 	assert.Equal(t, 200, ok.readResponse(false).Status, "up to its limit")
+}
+
+// The loop ↔ goroutine hand-off under load: several connections each
+// stream uploads (Content-Length and chunked), each followed by a
+// pipelined request, while other connections load the same loops with
+// pipelined requests; every upload's hash and every answer is checked,
+// and each connection goes on after its goroutine gives it back.
+func TestIntegrationStreamedBodiesUnderLoad(t *testing.T) {
+	_, addr := startServer(t, kahttp.Config{Loops: 2, MaxBodyBytes: 16 << 20}, hashBody)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() { defer wg.Done(); pipelineLoad(ctx, addr, 16) }()
+	}
+	errs := make(chan error, 4)
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- uploadLoop(ctx, addr, i)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.NoError(t, err)
+	}
+	t.Logf("%d uploads streamed beside the load", uploadsDone.Load())
+	assert.Positive(t, uploadsDone.Load())
+}
+
+var uploadsDone atomic.Int64
+
+// uploadLoop uploads bodies of 200 KB to 2 MB on one connection until ctx
+// ends, each with a GET pipelined behind it, checking both answers.
+func uploadLoop(ctx context.Context, addr string, seed int) error {
+	c, err := net.DialTimeout("tcp", addr, ioTimeout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	n := 0
+	defer func() { uploadsDone.Add(int64(n)) }()
+	for ; ctx.Err() == nil; n++ {
+		size := 200_000 + (seed*7919+n*104729)%1_800_000
+		body := bytes.Repeat([]byte{byte('a' + (seed+n)%26)}, size)
+		var req bytes.Buffer
+		if n%2 == 0 {
+			fmt.Fprintf(&req, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", size)
+			req.Write(body)
+		} else {
+			req.WriteString("POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+			for off := 0; off < size; off += 65536 {
+				piece := body[off:min(off+65536, size)]
+				fmt.Fprintf(&req, "%x\r\n%s\r\n", len(piece), piece)
+			}
+			req.WriteString("0\r\n\r\n")
+		}
+		req.WriteString("GET /after HTTP/1.1\r\nHost: x\r\n\r\n")
+		_ = c.SetDeadline(time.Now().Add(ioTimeout))
+		if _, err := c.Write(req.Bytes()); err != nil {
+			return fmt.Errorf("upload %d: %w", n, err)
+		}
+		r, err := parseResponse(br, false)
+		if err != nil {
+			return fmt.Errorf("upload %d: %w", n, err)
+		}
+		if string(r.Body) != sumOf(body) {
+			return fmt.Errorf("upload %d of %d bytes: answer %q", n, size, r.Body)
+		}
+		if r, err = parseResponse(br, false); err != nil || string(r.Body) != "get /after" {
+			return fmt.Errorf("upload %d: the request after it: %v %q", n, err, r)
+		}
+	}
+	return nil
 }
