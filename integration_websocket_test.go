@@ -2,10 +2,12 @@ package kahttp_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,6 +77,16 @@ func startWS(t *testing.T) string {
 // 10,000 messages from 1 B to 64 KiB, ping/pong, the close handshake.
 func TestIntegrationWebSocketEcho(t *testing.T) {
 	addr := startWS(t)
+	// Pipelined load on the same loops the whole time: the hijacked
+	// connection's goroutine and the loops serve side by side.
+	ctx, cancel := context.WithCancel(context.Background())
+	var load sync.WaitGroup
+	for range 2 {
+		load.Add(1)
+		go func() { defer load.Done(); pipelineLoad(ctx, addr, 16) }()
+	}
+	defer load.Wait()
+	defer cancel()
 	c, resp, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
 	require.NoError(t, err)
 	defer c.Close()
