@@ -174,27 +174,49 @@ func serversOrDefault(list string, defaults []string) ([]string, error) {
 	return names, nil
 }
 
+// modeServers is the servers a mode (-faults, -uploads, -tls, -ws-idle)
+// runs: serversOrDefault's, none refused; noFastHTTP, if set, is why that
+// mode cannot run fasthttp.
+func modeServers(list string, defaults []string, mode, noFastHTTP string) ([]string, error) {
+	names, err := serversOrDefault(list, defaults)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		if n == "fasthttp" && noFastHTTP != "" {
+			return nil, errors.New(mode + ": " + noFastHTTP)
+		}
+	}
+	if len(names) == 0 {
+		return nil, errors.New(mode + ": no servers to measure")
+	}
+	return names, nil
+}
+
+// startRun prints the machine and the pinning a mode runs on, and returns
+// when it started and the machine, for its report.
+func startRun(pin *pinning) (time.Time, Machine) {
+	machine := describeMachine()
+	fmt.Println("machine:", machine.String())
+	fmt.Println("pinning:", pin.String())
+	return time.Now(), machine
+}
+
 // faultsMain runs `bench -faults`.
 func faultsMain(o *options) error {
 	scens, err := selectFaultScenarios(o.scenarios)
 	if err != nil {
 		return err
 	}
-	names, err := serversOrDefault(o.servers, defaultFaultServers)
+	names, err := modeServers(o.servers, defaultFaultServers, "-faults", "")
 	if err != nil {
 		return err
-	}
-	if len(names) == 0 {
-		return errors.New("-faults: no servers to check")
 	}
 	pin, err := setupPinning(o) // may re-execute this program
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	machine := describeMachine()
-	fmt.Println("machine:", machine.String())
-	fmt.Println("pinning:", pin.String())
+	start, machine := startRun(pin)
 	if n, err := raiseNoFile(8192); err != nil || n < 4096 {
 		fmt.Printf("RLIMIT_NOFILE %d (%v): the scenarios need about 1,000 descriptors\n", n, err)
 	}

@@ -285,17 +285,10 @@ func measureTLS(p *serverProc, cfg *tls.Config, d time.Duration, maxReq int64, c
 
 // tlsMain runs `bench -tls`.
 func tlsMain(o *options) error {
-	names, err := serversOrDefault(o.servers, defaultTLSServers)
+	names, err := modeServers(o.servers, defaultTLSServers, "-tls",
+		"fasthttp has no TLS server in this harness; compare kahttp-* and nethttp")
 	if err != nil {
 		return err
-	}
-	for _, n := range names {
-		if n == "fasthttp" {
-			return errors.New("-tls: fasthttp has no TLS server in this harness; compare kahttp-* and nethttp")
-		}
-	}
-	if len(names) == 0 {
-		return errors.New("-tls: no servers to measure")
 	}
 	d := o.duration
 	if d <= 0 {
@@ -309,10 +302,7 @@ func tlsMain(o *options) error {
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	machine := describeMachine()
-	fmt.Println("machine:", machine.String())
-	fmt.Println("pinning:", pin.String())
+	start, machine := startRun(pin)
 	fmt.Printf("TLS keep-alive: servers %s; %d connections, %d rounds x %v, baseline %s\n", strings.Join(names, ", "), tlsConns, rounds, d, baseline)
 
 	dir, err := os.MkdirTemp("", "bench-tls-")

@@ -16,7 +16,6 @@ package main
 // is refused only the first upload of the fresh process counts for memory.
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -174,21 +173,15 @@ func uploadsMain(o *options) error {
 	if err != nil {
 		return err
 	}
-	names, err := serversOrDefault(o.servers, defaultUploadServers)
+	names, err := modeServers(o.servers, defaultUploadServers, "upload", "")
 	if err != nil {
 		return err
-	}
-	if len(names) == 0 {
-		return errors.New("upload: no servers to measure")
 	}
 	pin, err := setupPinning(o) // may re-execute this program
 	if err != nil {
 		return err
 	}
-	start := time.Now()
-	machine := describeMachine()
-	fmt.Println("machine:", machine.String())
-	fmt.Println("pinning:", pin.String())
+	start, machine := startRun(pin)
 	fmt.Printf("upload scenario: servers %s; baseline for ratios: %s\n", strings.Join(names, ", "), baseline)
 
 	fx := &faultEnv{pin: pin, procs: map[*serverProc]bool{}}

@@ -201,17 +201,10 @@ func procStatusCount(pid int, field string) (int64, error) {
 
 // wsIdleMain runs `bench -ws-idle`.
 func wsIdleMain(o *options) error {
-	names, err := serversOrDefault(o.servers, defaultTLSServers)
+	names, err := modeServers(o.servers, defaultTLSServers, "-ws-idle",
+		"the fasthttp server has no /ws route; compare kahttp-* and nethttp")
 	if err != nil {
 		return err
-	}
-	for _, n := range names {
-		if n == "fasthttp" {
-			return errors.New("-ws-idle: the fasthttp server has no /ws route; compare kahttp-* and nethttp")
-		}
-	}
-	if len(names) == 0 {
-		return errors.New("-ws-idle: no servers to measure")
 	}
 	n := o.idleConns
 	if n <= 0 {
@@ -236,10 +229,7 @@ func wsIdleMain(o *options) error {
 		n = int(lim - 64)
 		fmt.Printf("RLIMIT_NOFILE is %d: opening only %d connections\n", lim, n)
 	}
-	start := time.Now()
-	machine := describeMachine()
-	fmt.Println("machine:", machine.String())
-	fmt.Println("pinning:", pin.String())
+	start, machine := startRun(pin)
 	fmt.Printf("idle WebSocket: servers %s; %d connections, %d rounds, a fresh process per server and round\n", strings.Join(names, ", "), n, rounds)
 
 	fx := &faultEnv{pin: pin, procs: map[*serverProc]bool{}}
