@@ -83,7 +83,7 @@ type session struct {
 	batch  batchState // where the pooled batch t is; under mu
 	closed bool       // the connection is gone; under mu
 	mu     sync.Mutex
-	orphan *orphanConn // a dup of the socket, to finish what a half-closed client is owed; under mu
+	orphan *blockingConn // a dup of the socket, to finish what a half-closed client is owed; under mu
 
 	outbound atomic.Int64  // the loop's last look at Pending(), for the worker's backpressure
 	unsent   atomic.Int64  // bytes a worker handed to AsyncWrite not yet written
@@ -174,7 +174,7 @@ func (s *session) gone(err error) {
 	inflight, done := s.batch != batchNone, s.batch == batchDone
 	if owed && (inflight || len(leftover) > 0) {
 		if fd, err := s.c.Dup(); err == nil {
-			s.orphan = newOrphanConn(fd, s.srv.cfg.IdleTimeout)
+			s.orphan = newBlockingConn(fd, s.srv.cfg.IdleTimeout)
 			if len(leftover) > 0 {
 				s.orphan.leftover = bytebufferpool.Get()
 				s.orphan.leftover.B = append(s.orphan.leftover.B[:0], leftover...)
@@ -295,7 +295,7 @@ func (s *session) traffic(in []byte) int {
 		if req.w.ConnUpgrade && s.listener {
 			// A listener connection's goroutine owns its socket already:
 			// the handler may take it over (Hijack) with what follows.
-			s.upg = &upgradeState{o: s.c.(*orphanConn), rest: buf[n:]}
+			s.upg = &upgradeState{o: s.c.(*blockingConn), rest: buf[n:]}
 			s.serve(req, buf[:n])
 			hijacked := s.upg.hijacked
 			s.upg = nil

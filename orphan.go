@@ -14,8 +14,12 @@ import (
 // pooled handler running, requests left in the buffer — keeps a dup of the
 // socket and finishes on a goroutine, with blocking writes.
 
-// orphanConn is the transport of a session that outlived its gnet connection.
-type orphanConn struct {
+// blockingConn is the transport of a session served by a goroutine with
+// blocking reads and writes instead of a loop: a half-closed client that
+// outlived its gnet connection (below), a connection detached for a
+// streamed body or an upgrade (stream.go, upgrade.go), a connection from a
+// net.Listener (serve.go).
+type blockingConn struct {
 	// leftover: the requests buffered when gnet closed the connection
 	leftover *bytebufferpool.ByteBuffer
 	// redo: output the loop refused after the close, for the orphan to
@@ -42,13 +46,13 @@ type sock interface {
 	SetWriteDeadline(t time.Time) error
 }
 
-func newOrphanConn(fd int, timeout time.Duration) *orphanConn {
+func newBlockingConn(fd int, timeout time.Duration) *blockingConn {
 	// The dup shares the non-blocking flag, so os.NewFile puts it on Go's poller.
 	f := os.NewFile(uintptr(fd), "kahttp-orphan")
-	return &orphanConn{f: f, s: f, timeout: timeout}
+	return &blockingConn{f: f, s: f, timeout: timeout}
 }
 
-func (o *orphanConn) write(b []byte) error {
+func (o *blockingConn) write(b []byte) error {
 	if o.hijacked {
 		return ErrHijacked // the socket is the handler's: nothing of ours goes out
 	}
@@ -61,7 +65,7 @@ func (o *orphanConn) write(b []byte) error {
 
 // read reads from the socket, waiting at most the timeout for bytes, and
 // never past until (if set).
-func (o *orphanConn) read(p []byte) (int, error) {
+func (o *blockingConn) read(p []byte) (int, error) {
 	d := time.Now().Add(o.timeout)
 	if !o.until.IsZero() && o.until.Before(d) {
 		d = o.until
@@ -70,14 +74,14 @@ func (o *orphanConn) read(p []byte) (int, error) {
 	return o.s.Read(p)
 }
 
-func (o *orphanConn) Output() *bytebufferpool.ByteBuffer {
+func (o *blockingConn) Output() *bytebufferpool.ByteBuffer {
 	if o.out == nil {
 		o.out = bytebufferpool.Get()
 	}
 	return o.out
 }
 
-func (o *orphanConn) SetOutput(b *bytebufferpool.ByteBuffer) {
+func (o *blockingConn) SetOutput(b *bytebufferpool.ByteBuffer) {
 	_ = o.Flush()
 	if o.out != nil {
 		bytebufferpool.Put(o.out)
@@ -85,7 +89,7 @@ func (o *orphanConn) SetOutput(b *bytebufferpool.ByteBuffer) {
 	o.out = b
 }
 
-func (o *orphanConn) Flush() error {
+func (o *blockingConn) Flush() error {
 	if o.out == nil {
 		return o.err
 	}
@@ -94,7 +98,7 @@ func (o *orphanConn) Flush() error {
 	return err
 }
 
-func (o *orphanConn) AsyncWrite(b []byte, done func(error)) error {
+func (o *blockingConn) AsyncWrite(b []byte, done func(error)) error {
 	err := o.write(b)
 	if done != nil {
 		done(err)
@@ -104,14 +108,14 @@ func (o *orphanConn) AsyncWrite(b []byte, done func(error)) error {
 
 // release lets go of the output buffer, leaving the socket open (it goes
 // back to a loop).
-func (o *orphanConn) release() {
+func (o *blockingConn) release() {
 	if o.out != nil {
 		bytebufferpool.Put(o.out)
 		o.out = nil
 	}
 }
 
-func (o *orphanConn) close() {
+func (o *blockingConn) close() {
 	_ = o.Flush()
 	if o.out != nil {
 		bytebufferpool.Put(o.out)
@@ -120,18 +124,18 @@ func (o *orphanConn) close() {
 	_ = o.s.Close()
 }
 
-func (o *orphanConn) Pending() int                       { return 0 }
-func (o *orphanConn) CloseAfterFlush(time.Duration)      { o.closing = true }
-func (o *orphanConn) Abort()                             { o.closing = true }
-func (o *orphanConn) Need(int, time.Duration, time.Time) {}
-func (o *orphanConn) Unread() int                        { return 0 }
-func (o *orphanConn) Closing() bool                      { return o.closing || o.err != nil }
-func (o *orphanConn) SetDeadline(t time.Time)            { o.deadline = t }
-func (o *orphanConn) Watch(bool)                         {}
-func (o *orphanConn) Wake()                              {}
-func (o *orphanConn) Buffered() []byte                   { return nil }
-func (o *orphanConn) Dup() (int, error)                  { return -1, os.ErrInvalid }
-func (o *orphanConn) Detach() (int, error)               { return -1, os.ErrInvalid }
+func (o *blockingConn) Pending() int                       { return 0 }
+func (o *blockingConn) CloseAfterFlush(time.Duration)      { o.closing = true }
+func (o *blockingConn) Abort()                             { o.closing = true }
+func (o *blockingConn) Need(int, time.Duration, time.Time) {}
+func (o *blockingConn) Unread() int                        { return 0 }
+func (o *blockingConn) Closing() bool                      { return o.closing || o.err != nil }
+func (o *blockingConn) SetDeadline(t time.Time)            { o.deadline = t }
+func (o *blockingConn) Watch(bool)                         {}
+func (o *blockingConn) Wake()                              {}
+func (o *blockingConn) Buffered() []byte                   { return nil }
+func (o *blockingConn) Dup() (int, error)                  { return -1, os.ErrInvalid }
+func (o *blockingConn) Detach() (int, error)               { return -1, os.ErrInvalid }
 
 // runOrphan finishes what the client is owed after gnet closed the
 // connection: the pooled response in flight (once its handler is done),

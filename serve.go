@@ -158,7 +158,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		}
 		_ = tc.SetDeadline(time.Time{})
 	}
-	o := &orphanConn{s: nc, timeout: s.cfg.WriteTimeout}
+	o := &blockingConn{s: nc, timeout: s.cfg.WriteTimeout}
 	sess := newSession(s, o, nc.RemoteAddr()) // arms the first request's timer
 	sess.inlineOnly, sess.listener = true, true
 	buf := bytebufferpool.Get()

@@ -17,7 +17,7 @@ import (
 //     connection is detached: the loop lets it go, a dup of its socket
 //     and the bytes received so far go to a new goroutine.
 //  2. [goroutine] serveStream runs the handler there, the session on a
-//     blocking transport over the dup (orphanConn). The handler reads the
+//     blocking transport over the dup (blockingConn). The handler reads the
 //     body as it arrives (Request.BodyReader; Body reads it whole), each
 //     read a read of the socket: backpressure is TCP's. 100 Continue goes
 //     out on the first read, if the response has not begun.
@@ -133,8 +133,8 @@ func (s *session) leaveLoop(req *Request, buf []byte, n int) (int, *bytebufferpo
 
 // offLoop makes the calling goroutine the session's owner, over a dup of
 // its socket: blocking I/O, handlers run here.
-func (s *session) offLoop(fd int) *orphanConn {
-	o := newOrphanConn(fd, s.srv.cfg.IdleTimeout)
+func (s *session) offLoop(fd int) *blockingConn {
+	o := newBlockingConn(fd, s.srv.cfg.IdleTimeout)
 	s.mu.Lock()
 	s.c = o
 	s.mu.Unlock()
@@ -195,7 +195,7 @@ func (s *session) serveStream(fd int, in *bytebufferpool.ByteBuffer, req *Reques
 // serveRest serves, on this goroutine, what the client sent after the
 // request that took the connection off the loop (steps 4 and 5), then
 // gives the connection back to a loop or closes it. It releases rest.
-func (s *session) serveRest(o *orphanConn, rest *bytebufferpool.ByteBuffer) {
+func (s *session) serveRest(o *blockingConn, rest *bytebufferpool.ByteBuffer) {
 	defer func() { bytebufferpool.Put(rest) }()
 	for !o.Closing() && len(rest.B) > 0 {
 		n := s.traffic(rest.B)
@@ -213,7 +213,7 @@ func (s *session) serveRest(o *orphanConn, rest *bytebufferpool.ByteBuffer) {
 
 // readMore appends what the socket has to buf; false when it has nothing
 // within the timeout or failed (the connection then closes).
-func (s *session) readMore(o *orphanConn, buf *bytebufferpool.ByteBuffer) bool {
+func (s *session) readMore(o *blockingConn, buf *bytebufferpool.ByteBuffer) bool {
 	if len(buf.B) > s.srv.cfg.MaxRequestLineBytes+s.srv.cfg.MaxHeaderBytes+int(s.srv.cfg.MaxBodyBytes) {
 		return false
 	}
@@ -226,7 +226,7 @@ func (s *session) readMore(o *orphanConn, buf *bytebufferpool.ByteBuffer) bool {
 
 // resume gives the connection back to a loop (step 5), or closes it when
 // it is closing, the server drains, or no loop takes it.
-func (s *session) resume(o *orphanConn) {
+func (s *session) resume(o *blockingConn) {
 	if s.pending != nil {
 		releaseRequest(s.pending)
 		s.pending = nil

@@ -50,7 +50,7 @@ func (s *session) upgrade(req *Request, buf []byte, n int) bool {
 // upgradeState is a session's while its upgrade request runs: what
 // Hijack needs. Owned by that goroutine.
 type upgradeState struct {
-	o        *orphanConn
+	o        *blockingConn
 	rest     []byte // received after the request: the new protocol's first bytes
 	hijacked bool
 }
