@@ -2,8 +2,6 @@ package kahttp
 
 import (
 	"strconv"
-
-	"github.com/valyala/bytebufferpool"
 )
 
 // framing is how a response body is delimited on the wire.
@@ -17,9 +15,10 @@ const (
 	frameNone                   // no body: 1xx, 204, 304 (HEAD keeps the GET's framing, minus the bytes)
 )
 
-// holdPool is apart from the output buffers' pool: bytebufferpool sizes its
-// buffers from the lengths it gets back, and held bodies are smaller.
-var holdPool bytebufferpool.Pool
+// maxKeptHold is the largest held-body buffer a pooled Response keeps for
+// its next use: the default threshold's fits, a large configured one's is
+// let go.
+const maxKeptHold = 64 << 10
 
 // flushAt is how much a response may pile up in its sink before it is
 // pushed to the connection: it bounds memory for large streamed bodies.
@@ -52,10 +51,7 @@ func (w *Response) write(p []byte) (int, error) {
 		}
 		if !w.declaredLength() && int(w.written)+len(p) <= w.srv.cfg.ResponseBufferSize {
 			if !w.isHead {
-				if w.hold == nil {
-					w.hold = holdPool.Get()
-				}
-				w.hold.B = append(w.hold.B, p...)
+				w.hold = append(w.hold, p...)
 			}
 			w.written += int64(len(p))
 			return len(p), nil
@@ -186,12 +182,12 @@ func (w *Response) commit(frame framing, length int64) {
 		w.declared = length
 	}
 	w.out.B = w.appendHead(w.out.B, frame, length)
-	if w.hold != nil && len(w.hold.B) > 0 {
-		held := w.hold.B
-		w.hold.B = nil // so writeFramed does not see it twice
+	if len(w.hold) > 0 {
+		held := w.hold
+		w.hold = nil // so writeFramed does not see it twice
 		w.written -= int64(len(held))
 		_, _ = w.writeFramed(held)
-		w.hold.B = held // back to the pool with its length, which sizes the pool's buffers
+		w.hold = held[:0] // kept for the Response's next use
 	}
 }
 

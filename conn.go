@@ -33,7 +33,6 @@ const (
 // runs without sockets. Methods are loop-only unless eventloop.Conn says otherwise.
 type transport interface {
 	Output() *bytebufferpool.ByteBuffer
-	SetOutput(b *bytebufferpool.ByteBuffer)
 	Flush() error
 	Pending() int
 	CloseAfterFlush(linger time.Duration)
@@ -48,6 +47,7 @@ type transport interface {
 	Dup() (int, error)
 	Detach() (int, error)
 	Buffered() []byte
+	Loop() int // the event loop serving it (for per-loop state), or any number off the loops
 }
 
 // session is the HTTP state of one connection. It has one owner at a
@@ -101,9 +101,10 @@ func (p *protocol) Open(c *eventloop.Conn) bool {
 		s.resumed(c)
 		return true
 	}
-	srv.stats.accepted.Add(1)
+	st := srv.stats.at(c.Loop())
+	st.accepted.Add(1)
 	if srv.draining.Load() {
-		srv.stats.connClosed(reasonShutdown, 0)
+		st.connClosed(reasonShutdown, 0)
 		return false
 	}
 	c.Session = newSession(srv, c, c.RemoteAddr())
@@ -161,7 +162,7 @@ func (s *session) gone(err error) {
 			reason = reasonShutdown // closed by the engine's stop
 		}
 	}
-	s.srv.stats.connClosed(reason, s.served)
+	s.stats().connClosed(reason, s.served)
 
 	// A clean EOF may be a half-close: the client may still wait for answers.
 	var leftover []byte
@@ -196,6 +197,10 @@ func (s *session) gone(err error) {
 	}
 	s.signalDrain()
 }
+
+// stats is the counters' shard of the connection's loop: its own core's
+// (see counters).
+func (s *session) stats() *counterShard { return s.srv.stats.at(s.c.Loop()) }
 
 // signalDrain wakes a pooled worker waiting for the output to drain.
 // The channel is made by the first worker that waits: an idle connection
@@ -469,7 +474,7 @@ func (s *session) serve(req *Request, raw []byte) {
 		mode = Inline
 	}
 	s.served++
-	s.srv.stats.requests.Add(1)
+	s.stats().requests.Add(1)
 	it := item{req: req, h: h, keep: keep, reason: reason, left: left}
 	if mode == Inline && s.t == nil {
 		s.answer(it, nil)
@@ -554,7 +559,7 @@ func (s *session) refuse(status int, reason string, why closeReason) {
 		releaseRequest(s.pending)
 		s.pending = nil
 	}
-	s.srv.stats.requests.Add(1)
+	s.stats().requests.Add(1)
 	s.srv.refused(status, reason, s.remote) // Config.OnRefusal hears it (refusal.go)
 	out := s.c.Output()
 	out.B = appendRefusal(out.B, &s.srv.cfg, status, reason)

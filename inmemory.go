@@ -40,14 +40,6 @@ func (c *memConn) Output() *bytebufferpool.ByteBuffer {
 	return c.out
 }
 
-func (c *memConn) SetOutput(b *bytebufferpool.ByteBuffer) {
-	_ = c.Flush()
-	if c.out != nil {
-		bytebufferpool.Put(c.out)
-	}
-	c.out = b
-}
-
 func (c *memConn) Flush() error {
 	if c.out != nil {
 		if !c.discard {
@@ -75,6 +67,7 @@ func (c *memConn) Watch(on bool)                      { c.watched.Store(on) }
 func (c *memConn) Dup() (int, error)                  { return -1, errors.New("memConn: no socket") }
 func (c *memConn) Detach() (int, error)               { return -1, errors.New("memConn: no socket") }
 func (c *memConn) Buffered() []byte                   { return nil }
+func (c *memConn) Loop() int                          { return 0 }
 
 func (c *memConn) Wake() {
 	select {

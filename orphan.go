@@ -3,6 +3,7 @@ package kahttp
 import (
 	"io"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/bytebufferpool"
@@ -36,7 +37,11 @@ type blockingConn struct {
 	err      error
 	timeout  time.Duration
 	until    time.Time // reads end here (ReadTimeout of a streamed request); zero: no bound
+	shard    uint32    // Loop: off the loops, connections take the counters' shards in turn
 }
+
+// nextShard deals the counters' shards out to blocking connections.
+var nextShard atomic.Uint32
 
 // sock is what a blocking transport needs of its socket: *os.File and
 // net.Conn both are.
@@ -49,7 +54,7 @@ type sock interface {
 func newBlockingConn(fd int, timeout time.Duration) *blockingConn {
 	// The dup shares the non-blocking flag, so os.NewFile puts it on Go's poller.
 	f := os.NewFile(uintptr(fd), "kahttp-orphan")
-	return &blockingConn{f: f, s: f, timeout: timeout}
+	return &blockingConn{f: f, s: f, timeout: timeout, shard: nextShard.Add(1)}
 }
 
 func (o *blockingConn) write(b []byte) error {
@@ -79,14 +84,6 @@ func (o *blockingConn) Output() *bytebufferpool.ByteBuffer {
 		o.out = bytebufferpool.Get()
 	}
 	return o.out
-}
-
-func (o *blockingConn) SetOutput(b *bytebufferpool.ByteBuffer) {
-	_ = o.Flush()
-	if o.out != nil {
-		bytebufferpool.Put(o.out)
-	}
-	o.out = b
 }
 
 func (o *blockingConn) Flush() error {
@@ -134,6 +131,7 @@ func (o *blockingConn) SetDeadline(t time.Time)            { o.deadline = t }
 func (o *blockingConn) Watch(bool)                         {}
 func (o *blockingConn) Wake()                              {}
 func (o *blockingConn) Buffered() []byte                   { return nil }
+func (o *blockingConn) Loop() int                          { return int(o.shard) }
 func (o *blockingConn) Dup() (int, error)                  { return -1, os.ErrInvalid }
 func (o *blockingConn) Detach() (int, error)               { return -1, os.ErrInvalid }
 

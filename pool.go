@@ -39,10 +39,13 @@ type pool struct {
 type task struct {
 	s         *session
 	items     []item
-	raw       *bytebufferpool.ByteBuffer // the batch's request bytes, copied out of the connection's buffer
+	raw       []byte                     // the batch's request bytes, copied out of the connection's buffer
 	res       *Response                  // the last response, set by the worker when done
 	sink      pooledSink                 // where the batch's handlers write
 	submitted bool                       // loop only: handed to the pool
+	// counted is the shard of the connection's loop, set when the batch is
+	// handed over: the worker counts the end of its handlers there.
+	counted *counterShard
 }
 
 var taskPool = sync.Pool{New: func() any { return new(task) }}
@@ -93,7 +96,18 @@ func (s *session) releaseTask(reuse bool) {
 	s.t = nil
 	t.release()
 	if reuse {
-		t.s, t.sink = nil, pooledSink{spare: t.sink.spare[:0]}
+		// The task keeps its buffers (from pool to pool, so per P): a
+		// batch takes none from a pool shared by every core. Large ones
+		// are let go.
+		buf := t.sink.buf
+		if buf != nil && cap(buf.B) > flushAt+flushAt/4 {
+			bytebufferpool.Put(buf)
+			buf = nil
+		}
+		if cap(t.raw) > maxBatchBytes {
+			t.raw = nil
+		}
+		t.s, t.sink = nil, pooledSink{spare: t.sink.spare[:0], buf: buf}
 		taskPool.Put(t)
 	}
 }
@@ -111,11 +125,9 @@ func (t *task) release() {
 		releaseResponse(t.res)
 		t.res = nil
 	}
-	if t.raw != nil {
-		bytebufferpool.Put(t.raw)
-		t.raw = nil
-	}
+	t.raw = t.raw[:0]
 	t.submitted = false
+	t.counted = nil
 }
 
 const workerIdle = 10 * time.Second

@@ -49,16 +49,15 @@ const (
 var busyNote = "503 Service Unavailable: server busy\n"
 
 // dispatch hands the batch to the pool. Its requests are copied out of the
-// connection's buffer in one piece (raw), so they stay valid while the
-// worker runs and the loop moves on.
+// connection's buffer in one piece (raw, the task's own), so they stay
+// valid while the worker runs and the loop moves on.
 func (s *session) dispatch(raw []byte) {
 	t := s.t
-	t.raw = bytebufferpool.Get()
-	t.raw.B = append(t.raw.B[:0], raw...)
+	t.raw = append(t.raw[:0], raw...)
 	off := 0
 	for _, it := range t.items {
 		n := len(it.req.buf)
-		it.req.move(t.raw.B[off : off+n])
+		it.req.move(t.raw[off : off+n])
 		off += n
 	}
 	t.submitted = true
@@ -66,16 +65,17 @@ func (s *session) dispatch(raw []byte) {
 	s.batch = batchRunning
 	s.mu.Unlock()
 	s.c.SetDeadline(time.Time{})
-	s.srv.inflight.Add(1)
+	t.counted = s.stats()
+	t.counted.inflight.Add(1)
 	if s.srv.pool.submit(t) {
 		return
 	}
 	// Saturated: answer the batch with 503 rather than queue without bound.
-	s.srv.inflight.Done()
+	t.counted.inflight.Add(-1)
 	s.mu.Lock()
 	s.batch = batchNone
 	s.mu.Unlock()
-	s.srv.stats.rejected.Add(int64(len(t.items)))
+	t.counted.rejected.Add(int64(len(t.items)))
 	for i, it := range t.items {
 		if s.c.Closing() {
 			releaseRequest(it.req) // not answered: an earlier response closed the connection
@@ -91,15 +91,17 @@ func (s *session) dispatch(raw []byte) {
 // runPooled runs a connection's batch on a worker goroutine, in order,
 // into the worker's own buffer; the loop picks the responses up when woken.
 func (s *session) runPooled(t *task) {
-	defer s.srv.inflight.Done()
-	t.sink.buf = bytebufferpool.Get()
+	defer t.counted.inflight.Add(-1)
+	if t.sink.buf == nil {
+		t.sink.buf = bytebufferpool.Get() // then kept by the task (releaseTask)
+	}
 	t.sink.broken = false
 	var w *Response
 	for i, it := range t.items {
 		if w != nil {
 			if !w.keepAlive {
 				// The connection closes: the requests after it are not answered.
-				s.srv.stats.requests.Add(-int64(len(t.items) - i))
+				t.counted.requests.Add(-int64(len(t.items) - i))
 				break
 			}
 			releaseResponse(w)
@@ -149,7 +151,11 @@ func (s *session) completePooled() bool {
 		return false
 	}
 	w := s.t.res
-	s.c.SetOutput(w.out) // the worker's buffer becomes the batch: no copy
+	// The last piece joins the loop's batch (one write with what follows);
+	// the sink's buffer stays with the task for its next batch.
+	out := s.c.Output()
+	out.B = append(out.B, w.out.B...)
+	w.out.Reset()
 	s.settle(w)
 	s.mu.Lock()
 	s.batch = batchNone

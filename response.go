@@ -37,7 +37,7 @@ type Response struct {
 	srv  *Server
 	sink sink
 	out  *bytebufferpool.ByteBuffer // the sink's buffer, where the wire bytes go
-	hold *bytebufferpool.ByteBuffer // body held until the framing is decided
+	hold []byte                     // body held until the framing is decided; kept across uses
 
 	frame    framing
 	declared int64 // Content-Length set by the handler, or -1
@@ -74,13 +74,13 @@ func acquireResponse(req *Request, srv *Server, s sink, keep bool, reason closeR
 }
 
 func releaseResponse(w *Response) {
-	if w.hold != nil {
-		holdPool.Put(w.hold)
-	}
 	w.header.reset()
-	hdr := w.header
+	hdr, hold := w.header, w.hold[:0]
+	if cap(hold) > maxKeptHold {
+		hold = nil
+	}
 	*w = Response{}
-	w.header = hdr
+	w.header, w.hold = hdr, hold
 	responsePool.Put(w)
 }
 
@@ -374,9 +374,7 @@ func (w *Response) recovered() {
 func (w *Response) replace(status int, text string) {
 	w.filter = nil // the server's own answer goes out as it is
 	w.header.reset()
-	if w.hold != nil {
-		w.hold.Reset()
-	}
+	w.hold = w.hold[:0]
 	w.written, w.declared, w.err, w.status = 0, -1, nil, status
 	w.header.Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.WriteString(text)

@@ -95,9 +95,9 @@ func (s *Server) Serve(ln net.Listener) error {
 			return err
 		}
 		delay = 0
-		s.stats.accepted.Add(1)
+		s.stats.at(0).accepted.Add(1)
 		if s.draining.Load() {
-			s.stats.connClosed(reasonShutdown, 0)
+			s.stats.at(0).connClosed(reasonShutdown, 0)
 			_ = c.Close()
 			continue
 		}
@@ -152,13 +152,13 @@ func (s *Server) serveConn(nc net.Conn) {
 				_ = rh.Conn.SetWriteDeadline(time.Now().Add(time.Second))
 				_, _ = io.WriteString(rh.Conn, plainHTTPAnswer)
 			}
-			s.stats.connClosed(reasonBadRequest, 0)
+			s.stats.at(0).connClosed(reasonBadRequest, 0)
 			_ = nc.Close()
 			return
 		}
 		_ = tc.SetDeadline(time.Time{})
 	}
-	o := &blockingConn{s: nc, timeout: s.cfg.WriteTimeout}
+	o := &blockingConn{s: nc, timeout: s.cfg.WriteTimeout, shard: nextShard.Add(1)}
 	sess := newSession(s, o, nc.RemoteAddr()) // arms the first request's timer
 	sess.inlineOnly, sess.listener = true, true
 	buf := bytebufferpool.Get()
@@ -200,7 +200,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	}
 	o.release()
 	if o.hijacked {
-		s.stats.connClosed(reasonHijacked, sess.served) // the handler's now, Shutdown's no more
+		s.stats.at(0).connClosed(reasonHijacked, sess.served) // the handler's now, Shutdown's no more
 		return
 	}
 	_ = nc.Close()
@@ -208,7 +208,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	if reason == reasonNone {
 		reason = reasonClientClosed
 	}
-	s.stats.connClosed(reason, sess.served)
+	s.stats.at(0).connClosed(reason, sess.served)
 }
 
 // looksLikeHTTP reports whether a TLS record header is the start of an

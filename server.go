@@ -15,6 +15,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -163,15 +164,18 @@ type Server struct {
 	shuttingDown chan struct{} // closed when Shutdown begins
 	draining     atomic.Bool   // set by Shutdown once the listener is closed: connections close after their current request
 	stats        counters
-	gconns       goConns        // connections from Serve's listeners (serve.go)
-	serving      bool           // Serve was called; under mu
-	inflight     sync.WaitGroup // pooled handlers running
+	gconns       goConns // connections from Serve's listeners (serve.go)
+	serving      bool    // Serve was called; under mu
 }
 
 // NewServer returns a server for h with cfg (zero fields take the defaults).
 func NewServer(h Handler, cfg Config) *Server {
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, handler: h, shuttingDown: make(chan struct{})}
+	loops := cfg.Loops
+	if loops <= 0 {
+		loops = runtime.NumCPU() // as the engine's default
+	}
+	s := &Server{cfg: cfg, handler: h, shuttingDown: make(chan struct{}), stats: newCounters(loops)}
 	s.resolver, _ = h.(Resolver)
 	s.limits = wire.Limits{
 		MaxRequestLine: cfg.MaxRequestLineBytes,
@@ -322,14 +326,18 @@ func (s *Server) drainGoConns(ctx context.Context) error {
 
 // waitInflight waits for the pooled and streaming handlers, or ctx to end.
 func (s *Server) waitInflight(ctx context.Context, err error) error {
-	done := make(chan struct{})
-	go func() { s.inflight.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		if err == nil {
-			err = ctx.Err()
+	poll := time.NewTicker(5 * time.Millisecond)
+	defer poll.Stop()
+	for s.stats.inflight() > 0 {
+		select {
+		case <-poll.C:
+			continue
+		case <-ctx.Done():
+			if err == nil {
+				err = ctx.Err()
+			}
 		}
+		break
 	}
 	s.pool.stop()
 	return err

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -65,6 +66,27 @@ func BenchmarkServePipeline16(b *testing.B) {
 	b.Run("kahttp-inline", func(b *testing.B) { benchSession(b, benchPlaintext, Inline, req) })
 	b.Run("kahttp-pooled", func(b *testing.B) { benchSession(b, benchPlaintext, Pooled, req) })
 	b.Run("nethttp", func(b *testing.B) { benchNetHTTP(b, req) })
+}
+
+// benchShortGET and benchBenchHandler are what bench/'s load generator
+// sends and its /plaintext route answers: the load harness's request
+// path without sockets, where the HTTP layer's own cost shows.
+const benchShortGET = "GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n"
+
+var benchBenchHandler = HandlerFunc(func(w *Response, r *Request) {
+	h := w.Header()
+	h.Set("Server", "kahttp")
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.WriteString("Hello, World!")
+})
+
+func BenchmarkServeShort(b *testing.B) {
+	for _, n := range []int{1, 16} {
+		req := strings.Repeat(benchShortGET, n)
+		name := "x" + strconv.Itoa(n)
+		b.Run("kahttp-inline/"+name, func(b *testing.B) { benchSession(b, benchBenchHandler, Inline, req) })
+		b.Run("kahttp-pooled/"+name, func(b *testing.B) { benchSession(b, benchBenchHandler, Pooled, req) })
+	}
 }
 
 func BenchmarkServeChunked8K(b *testing.B) {

@@ -74,13 +74,33 @@ type Stats struct {
 	RequestsPerConn map[string]int64
 }
 
+// counters are the server's statistics, in one shard per event loop: a
+// connection counts on its loop's shard (session.stats), so the
+// per-request path writes only memory its own core writes, and Stats sums
+// the shards. Goroutines off the loops (listener connections, streams)
+// spread over the shards by descriptor.
 type counters struct {
+	shards []counterShard
+}
+
+type counterShard struct {
 	accepted, requests, rejected atomic.Int64
 	closed                       [numReasons]atomic.Int64
 	perConn                      [len(perConnBuckets) + 1]atomic.Int64
+	// inflight counts the pooled, streaming and upgraded handlers running
+	// (Shutdown waits for the sum to reach zero). Apart from the loop's
+	// counters: the worker that ends a handler writes it too.
+	_        [64]byte
+	inflight atomic.Int64
+	_        [64]byte
 }
 
-func (c *counters) connClosed(r closeReason, served int) {
+func newCounters(n int) counters { return counters{shards: make([]counterShard, max(n, 1))} }
+
+// at is the shard of loop (or descriptor) i.
+func (c *counters) at(i int) *counterShard { return &c.shards[uint(i)%uint(len(c.shards))] }
+
+func (c *counterShard) connClosed(r closeReason, served int) {
 	c.closed[r].Add(1)
 	i := 0
 	for i < len(perConnBuckets) && int64(served) > perConnBuckets[i] {
@@ -89,26 +109,49 @@ func (c *counters) connClosed(r closeReason, served int) {
 	c.perConn[i].Add(1)
 }
 
-// snapshot is the counters kept here; the engine's are added by Server.Stats.
+// inflight is the number of handlers running off the loops.
+func (c *counters) inflight() int64 {
+	var n int64
+	for i := range c.shards {
+		n += c.shards[i].inflight.Load()
+	}
+	return n
+}
+
+// snapshot is the counters kept here, summed over the shards; the
+// engine's are added by Server.Stats.
 func (c *counters) snapshot() Stats {
+	var sum counterShard
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sum.accepted.Add(sh.accepted.Load())
+		sum.requests.Add(sh.requests.Load())
+		sum.rejected.Add(sh.rejected.Load())
+		for r := range sh.closed {
+			sum.closed[r].Add(sh.closed[r].Load())
+		}
+		for b := range sh.perConn {
+			sum.perConn[b].Add(sh.perConn[b].Load())
+		}
+	}
 	s := Stats{
-		ConnsAccepted:   c.accepted.Load(),
-		Requests:        c.requests.Load(),
-		Rejected503:     c.rejected.Load(),
+		ConnsAccepted:   sum.accepted.Load(),
+		Requests:        sum.requests.Load(),
+		Rejected503:     sum.rejected.Load(),
 		ClosedBy:        map[string]int64{},
 		RequestsPerConn: map[string]int64{},
 	}
 	for r := reasonClientClosed; r < numReasons; r++ {
-		if n := c.closed[r].Load(); n > 0 {
+		if n := sum.closed[r].Load(); n > 0 {
 			s.ClosedBy[r.String()] = n
 		}
 	}
-	for i := range c.perConn {
+	for i := range sum.perConn {
 		key := ">" + itoa64(perConnBuckets[len(perConnBuckets)-1])
 		if i < len(perConnBuckets) {
 			key = "<=" + itoa64(perConnBuckets[i])
 		}
-		if n := c.perConn[i].Load(); n > 0 {
+		if n := sum.perConn[i].Load(); n > 0 {
 			s.RequestsPerConn[key] = n
 		}
 	}

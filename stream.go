@@ -127,7 +127,7 @@ func (s *session) leaveLoop(req *Request, buf []byte, n int) (int, *bytebufferpo
 	in := bytebufferpool.Get()
 	in.B = append(in.B[:0], buf...)
 	req.move(in.B[:n])
-	s.srv.inflight.Add(1) // Done when the goroutine ends
+	s.stats().inflight.Add(1) // ended by the goroutine's endOffLoop
 	return fd, in, true
 }
 
@@ -148,14 +148,15 @@ func (s *session) begin(req *Request) *Response {
 	s.phase, s.sent100 = phaseBusy, false
 	keep, reason, left := s.policy(req)
 	s.served++
-	s.srv.stats.requests.Add(1)
+	s.stats().requests.Add(1)
 	return acquireResponse(req, s.srv, s, keep, reason, left)
 }
 
 // serveStream runs on the goroutine that owns the connection from here:
 // steps 2 to 5 of the life of a streamed request.
 func (s *session) serveStream(fd int, in *bytebufferpool.ByteBuffer, req *Request, h Handler) {
-	defer s.srv.inflight.Done()
+	counted := s.stats() // of the loop it left: leaveLoop counted it there
+	defer counted.inflight.Add(-1)
 	o := s.offLoop(fd)
 	if rt := s.srv.cfg.ReadTimeout; rt > 0 {
 		o.until = time.Unix(0, s.started).Add(rt)
@@ -243,7 +244,7 @@ func (s *session) resume(o *blockingConn) {
 		if s.reason == reasonNone {
 			s.reason = reasonShutdown
 		}
-		s.srv.stats.connClosed(s.reason, s.served)
+		s.stats().connClosed(s.reason, s.served)
 		return
 	}
 	if s.reason == reasonNone {
@@ -252,7 +253,7 @@ func (s *session) resume(o *blockingConn) {
 			s.reason = reasonClientClosed
 		}
 	}
-	s.srv.stats.connClosed(s.reason, s.served)
+	s.stats().connClosed(s.reason, s.served)
 	o.close()
 }
 

@@ -59,7 +59,8 @@ type upgradeState struct {
 // owns the connection; unless the handler hijacks it, the connection goes
 // on as after a streamed request.
 func (s *session) serveUpgrade(fd int, in *bytebufferpool.ByteBuffer, n int, req *Request, h Handler) {
-	defer s.srv.inflight.Done()
+	counted := s.stats() // of the loop it left: leaveLoop counted it there
+	defer counted.inflight.Add(-1)
 	o := s.offLoop(fd)
 	up := &upgradeState{o: o, rest: in.B[n:]}
 	s.upg = up
@@ -70,7 +71,7 @@ func (s *session) serveUpgrade(fd int, in *bytebufferpool.ByteBuffer, n int, req
 		releaseResponse(resp) // what it held and did not flush is dropped
 		releaseRequest(req)
 		bytebufferpool.Put(in)
-		s.srv.stats.connClosed(reasonHijacked, s.served)
+		s.stats().connClosed(reasonHijacked, s.served)
 		return
 	}
 	resp.finish()

@@ -34,6 +34,7 @@ type Conn struct {
 	// not enter the map again (a worker's late Watch(true) would leak it).
 	watched     atomic.Bool
 	unwatchable bool
+	loop        uint16 // the index of the connection's loop (loop.go)
 
 	fd   int32
 	gone bool // loop only: gnet has closed the conn
@@ -50,26 +51,30 @@ type Conn struct {
 }
 
 // Output is the batch buffer: everything appended to it during Traffic is
-// written with one Write when Traffic returns. Loop only.
+// written with one Write when Traffic returns. It is the loop's own
+// buffer, lent for this callback. Loop only.
 func (c *Conn) Output() *bytebufferpool.ByteBuffer {
 	if c.out == nil {
-		c.out = bytebufferpool.Get()
+		c.out = &c.eng.loopState(c.loop).out
 	}
 	return c.out
 }
 
-// SetOutput hands b to the connection as its batch buffer (b is released
-// with the batch), so a response built elsewhere is sent without a copy.
-// Whatever Output held is written first. Loop only.
-func (c *Conn) SetOutput(b *bytebufferpool.ByteBuffer) {
-	if c.out != nil && len(c.out.B) > 0 {
-		_ = c.Flush()
+// releaseOutput ends the loan of the loop's buffer: it is reset, and let
+// go when a large batch grew it. Loop only.
+func (c *Conn) releaseOutput() {
+	if out := c.out; out != nil {
+		c.out = nil
+		if cap(out.B) > maxLoopOutput {
+			out.B = nil
+		}
+		out.B = out.B[:0]
 	}
-	if c.out != nil {
-		bytebufferpool.Put(c.out)
-	}
-	c.out = b
 }
+
+// Loop is the index of the connection's event loop, from 0 to
+// Engine.Loops()-1: state kept per loop is touched by one goroutine only.
+func (c *Conn) Loop() int { return int(c.loop) }
 
 // Flush writes Output now instead of at the end of the batch. Loop only.
 func (c *Conn) Flush() error {

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-	"github.com/valyala/bytebufferpool"
 )
 
 // Handler is the protocol on top of the loop. Every method runs on the
@@ -66,12 +65,11 @@ type Options struct {
 // as a client (gnet.NewClient), loops with no listener, and each accepted
 // connection is enrolled into the loop with the fewest connections.
 type Engine struct {
-	h     Handler
-	opts  Options
-	cli   *gnet.Client
-	acc   *acceptor
-	addr  net.Addr
-	conns [shards]shard
+	h    Handler
+	opts Options
+	cli  *gnet.Client
+	acc  *acceptor
+	addr net.Addr
 
 	accepting chan struct{} // closed when the accept loop has returned
 	haltOnce  sync.Once
@@ -81,14 +79,9 @@ type Engine struct {
 	watchMu   sync.Mutex
 	watching  map[*Conn]struct{}
 	lastSweep time.Time // ticker goroutine only
-	open      atomic.Int64
-}
 
-const shards = 32
-
-type shard struct {
-	mu sync.Mutex
-	m  map[*Conn]struct{}
+	loopsMu sync.Mutex                  // serializes adding to loops
+	loops   atomic.Pointer[[]loopEntry] // each loop's own state (loop.go); copied on write
 }
 
 // Start listens on addr ("host:port") and serves it until Stop. It returns
@@ -116,9 +109,6 @@ func Start(addr string, h Handler, opts Options) (*Engine, error) {
 	}
 	e := &Engine{h: h, opts: opts, addr: ln.Addr(), accepting: make(chan struct{}),
 		done: make(chan struct{}), watching: map[*Conn]struct{}{}}
-	for i := range e.conns {
-		e.conns[i].m = map[*Conn]struct{}{}
-	}
 	cli, err := gnet.NewClient(&events{e: e},
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(opts.Loops),
@@ -181,7 +171,11 @@ func (e *Engine) Done() <-chan struct{} { return e.done }
 func (e *Engine) Err() error { return e.err }
 
 // Open is the number of open connections.
-func (e *Engine) Open() int64 { return e.open.Load() }
+func (e *Engine) Open() int64 {
+	var n int64
+	e.eachLoop(func(l *loop) { n += l.open.Load() })
+	return n
+}
 
 // AcceptErrors is the number of failed accepts (out of descriptors, say),
 // each of which paused accepting for a backoff.
@@ -227,25 +221,28 @@ func (e *Engine) halt(err error) {
 // Each calls fn for every open connection, from the caller's goroutine: fn
 // may use only the methods of Conn that are safe off the loop.
 func (e *Engine) Each(fn func(c *Conn)) {
-	for i := range e.conns {
-		s := &e.conns[i]
-		s.mu.Lock()
-		for c := range s.m {
+	e.eachLoop(func(l *loop) {
+		l.mu.Lock()
+		for c := range l.conns {
 			fn(c)
 		}
-		s.mu.Unlock()
-	}
+		l.mu.Unlock()
+	})
 }
 
+// track adds c to its loop's set of open connections, or takes it out.
+// On c's loop.
 func (e *Engine) track(c *Conn, on bool) {
-	s := &e.conns[uint(c.fd)%shards]
-	s.mu.Lock()
+	l := e.loopState(c.loop)
+	l.mu.Lock()
 	if on {
-		s.m[c] = struct{}{}
+		l.open.Add(1)
+		l.conns[c] = struct{}{}
 	} else {
-		delete(s.m, c)
+		l.open.Add(-1)
+		delete(l.conns, c)
 	}
-	s.mu.Unlock()
+	l.mu.Unlock()
 }
 
 // watch changes c's flag and the map in one step, under watchMu.
@@ -307,12 +304,11 @@ type events struct {
 }
 
 func (ev *events) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
-	c := &Conn{gc: gc, eng: ev.e, fd: int32(gc.Fd())}
+	c := &Conn{gc: gc, eng: ev.e, fd: int32(gc.Fd()), loop: ev.e.loopIndex(gc.EventLoop())}
 	if r, ok := gc.Context().(*resumed); ok {
 		c.Session = r.session // back from Detach: Open finds its session
 	}
 	gc.SetContext(c)
-	ev.e.open.Add(1)
 	ok := ev.e.h.Open(c) // before track: Each may read c.Session from other goroutines
 	ev.e.track(c, true)
 	if !ok {
@@ -327,7 +323,6 @@ func (ev *events) OnClose(gc gnet.Conn, err error) gnet.Action {
 		return gnet.None
 	}
 	c.gone = true
-	ev.e.open.Add(-1)
 	ev.e.track(c, false)
 	ev.e.unwatch(c)
 	if c.detached {
@@ -373,10 +368,7 @@ func (ev *events) OnTraffic(gc gnet.Conn) gnet.Action {
 // its output has left; if output is still queued it is watched until then.
 func (ev *events) settle(c *Conn) gnet.Action {
 	if c.aborted && !c.gone {
-		if c.out != nil {
-			bytebufferpool.Put(c.out)
-			c.out = nil
-		}
+		c.releaseOutput()
 		return gnet.Close
 	}
 	var err error
@@ -384,9 +376,7 @@ func (ev *events) settle(c *Conn) gnet.Action {
 		if len(out.B) > 0 && !c.gone {
 			_, err = c.gc.Write(out.B) // copies what the socket does not take; on error gnet closes c
 		}
-		// Put with its length: bytebufferpool sizes its buffers from what it is given back.
-		bytebufferpool.Put(out)
-		c.out = nil
+		c.releaseOutput()
 	}
 	if err != nil || c.gone {
 		return gnet.None // gnet closed it inside Write; OnClose has run

@@ -1,0 +1,84 @@
+package eventloop
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
+)
+
+// loop is one gnet event loop's own state. Only that loop's goroutine
+// touches it, so nothing in it is shared between cores: the per-request
+// path writes no memory another loop writes.
+type loop struct {
+	// out is the batch buffer the loop's connections borrow, one callback
+	// at a time (Conn.Output): every callback ends by writing and resetting
+	// it (settle), so one buffer per loop serves all its connections.
+	out bytebufferpool.ByteBuffer
+
+	// conns are the loop's open connections, for Engine.Each on other
+	// goroutines: under mu, which only the loop and Each take. open
+	// counts them, for Engine.Open.
+	mu    sync.Mutex
+	conns map[*Conn]struct{}
+	open  atomic.Int64
+	_     [64]byte // apart from the next loop's state
+}
+
+// maxLoopOutput is the capacity the loop's buffer keeps after a batch: a
+// large response's buffer is let go instead of being held for good.
+const maxLoopOutput = 64 << 10
+
+// loopEntry pairs gnet's loop with its state.
+type loopEntry struct {
+	gl gnet.EventLoop
+	st *loop
+}
+
+// loopIndex numbers gnet's loops in the order they first open a
+// connection, and makes their state. Once per connection, on its loop.
+func (e *Engine) loopIndex(gl gnet.EventLoop) uint16 {
+	if i := e.findLoop(gl); i >= 0 {
+		return uint16(i)
+	}
+	e.loopsMu.Lock()
+	defer e.loopsMu.Unlock()
+	if i := e.findLoop(gl); i >= 0 {
+		return uint16(i)
+	}
+	var ls []loopEntry
+	if p := e.loops.Load(); p != nil {
+		ls = *p
+	}
+	ls = append(slices.Clip(ls), loopEntry{gl, &loop{conns: map[*Conn]struct{}{}}}) // copy on write: readers hold the old slice
+	e.loops.Store(&ls)
+	return uint16(len(ls) - 1)
+}
+
+func (e *Engine) findLoop(gl gnet.EventLoop) int {
+	if p := e.loops.Load(); p != nil {
+		for i, l := range *p {
+			if l.gl == gl {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// eachLoop calls fn for every loop's state. Any goroutine.
+func (e *Engine) eachLoop(fn func(l *loop)) {
+	if p := e.loops.Load(); p != nil {
+		for _, l := range *p {
+			fn(l.st)
+		}
+	}
+}
+
+// loopState is the state of loop i (from loopIndex).
+func (e *Engine) loopState(i uint16) *loop { return (*e.loops.Load())[i].st }
+
+// Loops is the number of event loops.
+func (e *Engine) Loops() int { return e.opts.Loops }
