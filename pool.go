@@ -39,10 +39,10 @@ type pool struct {
 type task struct {
 	s         *session
 	items     []item
-	raw       []byte                     // the batch's request bytes, copied out of the connection's buffer
-	res       *Response                  // the last response, set by the worker when done
-	sink      pooledSink                 // where the batch's handlers write
-	submitted bool                       // loop only: handed to the pool
+	raw       []byte     // the batch's request bytes, copied out of the connection's buffer
+	res       *Response  // the last response, set by the worker when done
+	sink      pooledSink // where the batch's handlers write
+	submitted bool       // loop only: handed to the pool
 	// counted is the shard of the connection's loop, set when the batch is
 	// handed over: the worker counts the end of its handlers there.
 	counted *counterShard
