@@ -317,6 +317,9 @@ func (run *Run) writeTables(b *strings.Builder, h string) {
 			}
 		}
 		b.WriteString("\nCPU/req is the server process's CPU time (user+system) during the run divided by the correct responses; server CPU and loadgen CPU are busy time as a share of one core (a load generator near 100% means req/s is capped by it, and CPU/req is the figure that separates the servers). ksoftirqd is kernel network work for the loopback traffic deferred to the ksoftirqd threads of those CPUs, charged to neither process (softirq work done right away is charged to the process it interrupted, so it is in CPU/req); other CPU is whatever else ran there meanwhile (other processes, hypervisor steal).\n")
+		if l, ok := run.Labels["gnet-floor"]; ok {
+			fmt.Fprintf(b, "\n%s is `gnet-floor`, not an HTTP server: raw gnet/v2 event loops, as many as kahttp runs, that count the request heads they read and write as many pre-built copies of kahttp's GET /plaintext answer, with no parsing, routing or header writing. It is the floor of the transport kahttp runs on, so kahttp's CPU/req less its own is what kahttp's HTTP costs; it runs only the GET /plaintext cases.\n", l)
+		}
 		for _, c := range timed {
 			if c.Scenario == "shortlived" {
 				continue

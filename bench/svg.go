@@ -11,6 +11,7 @@ var serverColors = map[string]string{
 	"kahttp-pool":   "#6baed6",
 	"nethttp":       "#8c8c8c",
 	"fasthttp":      "#f28e2b",
+	"gnet-floor":    "#4e9f3d",
 }
 
 var extraColors = []string{"#59a14f", "#e15759", "#b07aa1", "#9c755f", "#edc948"}
