@@ -40,6 +40,7 @@ type options struct {
 	noPin       bool
 	lgCPUs      string
 	srvCPUs     string
+	split       int
 	list        bool
 	serve       string
 	addr        string
@@ -74,6 +75,7 @@ func main() {
 	flag.BoolVar(&o.noPin, "no-pin", false, "do not pin the load generator and the servers to separate CPUs")
 	flag.StringVar(&o.lgCPUs, "loadgen-cpus", "", "CPUs for the load generator (default: first half of the usable CPUs)")
 	flag.StringVar(&o.srvCPUs, "server-cpus", "", "CPUs for the servers (default: second half of the usable CPUs)")
+	flag.IntVar(&o.split, "split", 0, "pin the load generator to the first N usable CPUs and the servers to the next N (e.g. 1 for 1+1, 8 for 8+8); -loadgen-cpus and -server-cpus win where given")
 	flag.BoolVar(&o.list, "list", false, "list servers and scenarios, then exit")
 	flag.StringVar(&o.serve, "serve", "", "run one server (a name from -list) instead of the benchmark")
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "with -serve: address to listen on")
