@@ -102,6 +102,18 @@ func splitCPUs(avail []int) (lg, srv []int, ok bool) {
 	return avail[:h], avail[h:], true
 }
 
+// splitN is -split n: the first n CPUs of avail for the load generator,
+// the next n for the servers.
+func splitN(avail []int, n int) (lg, srv []int, err error) {
+	if n < 1 {
+		return nil, nil, fmt.Errorf("-split %d: want at least 1", n)
+	}
+	if len(avail) < 2*n {
+		return nil, nil, fmt.Errorf("-split %d needs %d usable CPUs, this process may use %d (%s)", n, 2*n, len(avail), cpuListString(avail))
+	}
+	return avail[:n], avail[n : 2*n], nil
+}
+
 const pinnedEnv = "KAHTTP_BENCH_PINNED"
 
 // execPinned re-executes this program with its affinity narrowed to cpus,

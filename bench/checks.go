@@ -117,9 +117,10 @@ func parseRaw(all []byte) (*rawResponse, error) {
 	return r, nil
 }
 
-// checkRoutes asks every route once. It returns the checks and an error
-// naming the first wrong answer.
-func checkRoutes(addr string) ([]routeCheck, error) {
+// checkRoutes asks every route once, or with answers only the routes for
+// which it says yes. It returns the checks and an error naming the first
+// wrong answer.
+func checkRoutes(addr string, answers func(route string) bool) ([]routeCheck, error) {
 	type probe struct {
 		name  string
 		req   string
@@ -142,6 +143,9 @@ func checkRoutes(addr string) ([]routeCheck, error) {
 	var out []routeCheck
 	var firstErr error
 	for _, p := range probes {
+		if f := strings.Fields(p.req); answers != nil && !answers(routeOf(f[0], f[1])) {
+			continue
+		}
 		rc := routeCheck{Route: p.name}
 		resp, err := rawExchange(addr, []byte(p.req))
 		switch {

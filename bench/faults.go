@@ -175,8 +175,9 @@ func serversOrDefault(list string, defaults []string) ([]string, error) {
 }
 
 // modeServers is the servers a mode (-faults, -uploads, -tls, -ws-idle)
-// runs: serversOrDefault's, none refused; noFastHTTP, if set, is why that
-// mode cannot run fasthttp.
+// runs: serversOrDefault's; noFastHTTP, if set, is why that mode cannot
+// run fasthttp, and a server that answers only some routes (gnet-floor) is
+// refused.
 func modeServers(list string, defaults []string, mode, noFastHTTP string) ([]string, error) {
 	names, err := serversOrDefault(list, defaults)
 	if err != nil {
@@ -185,6 +186,9 @@ func modeServers(list string, defaults []string, mode, noFastHTTP string) ([]str
 	for _, n := range names {
 		if n == "fasthttp" && noFastHTTP != "" {
 			return nil, errors.New(mode + ": " + noFastHTTP)
+		}
+		if d := registry[n]; d.Routes != nil {
+			return nil, fmt.Errorf("%s: %s answers only %s", mode, n, strings.Join(d.Routes, ", "))
 		}
 	}
 	if len(names) == 0 {

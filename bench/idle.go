@@ -17,6 +17,7 @@ func runIdle(o *options, pin *pinning, names []string, cr *CaseResult) {
 	t0 := time.Now()
 	defer func() { fmt.Printf("  (%s took %v)\n", cr.Name, time.Since(t0).Round(10*time.Millisecond)) }()
 	fmt.Printf("\n== %s: %s\n", cr.Name, cr.Desc)
+	printNotRun(cr)
 	settle := 500 * time.Millisecond
 	if o.quick {
 		settle = 200 * time.Millisecond

@@ -269,7 +269,7 @@ func TestFormatRequest(t *testing.T) {
 // The servers must answer every route with the same bytes.
 func TestServersAnswerAlike(t *testing.T) {
 	for name, addr := range map[string]string{"nethttp": newNetHTTP(t), "fasthttp": newFastHTTP(t)} {
-		checks, err := checkRoutes(addr)
+		checks, err := checkRoutes(addr, nil)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -338,7 +338,7 @@ func TestCheckRoutesCatchesAWrongServer(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	_, err := checkRoutes(strings.TrimPrefix(srv.URL, "http://"))
+	_, err := checkRoutes(strings.TrimPrefix(srv.URL, "http://"), nil)
 	if err == nil || !strings.Contains(err.Error(), "GET /json") {
 		t.Fatalf("err = %v, want the /json route named", err)
 	}

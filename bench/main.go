@@ -40,6 +40,7 @@ type options struct {
 	noPin       bool
 	lgCPUs      string
 	srvCPUs     string
+	split       int
 	list        bool
 	serve       string
 	addr        string
@@ -74,6 +75,7 @@ func main() {
 	flag.BoolVar(&o.noPin, "no-pin", false, "do not pin the load generator and the servers to separate CPUs")
 	flag.StringVar(&o.lgCPUs, "loadgen-cpus", "", "CPUs for the load generator (default: first half of the usable CPUs)")
 	flag.StringVar(&o.srvCPUs, "server-cpus", "", "CPUs for the servers (default: second half of the usable CPUs)")
+	flag.IntVar(&o.split, "split", 0, "pin the load generator to the first N usable CPUs and the servers to the next N (e.g. 1 for 1+1, 8 for 8+8); -loadgen-cpus and -server-cpus win where given")
 	flag.BoolVar(&o.list, "list", false, "list servers and scenarios, then exit")
 	flag.StringVar(&o.serve, "serve", "", "run one server (a name from -list) instead of the benchmark")
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "with -serve: address to listen on")
@@ -279,7 +281,7 @@ func benchMain(o *options) error {
 	}
 	checks := map[string][]routeCheck{}
 	for _, n := range names {
-		rc, err := checkRoutes(procs[n].Addr)
+		rc, err := checkRoutes(procs[n].Addr, registry[n].answers)
 		checks[n] = rc
 		if err != nil {
 			// Not fatal: the load runs count every wrong answer as an error.
@@ -298,15 +300,17 @@ func benchMain(o *options) error {
 		Baseline: baseline,
 		Settings: fmt.Sprintf("%d rounds x %v per server per case, warm-up %v, servers interleaved in each round, runs with other load > %.0f%% of a core measured again up to %d times (quietest kept); idle: %d connections", o.rounds, o.duration, o.warmup, o.noisyPct, o.retries, o.idleConns),
 		Headers:  headerSummary(names, checks),
+		Labels:   serverLabels(names),
 	}
 	for i := range cases {
 		c := &cases[i]
 		cr := &CaseResult{Name: c.Name(), Scenario: c.Scenario, Desc: c.Desc, Idle: c.Idle, Conns: c.Spec.Conns, Rounds: map[string][]Sample{}}
+		runs := caseServers(c, names, cr)
 		if c.Idle {
 			cr.Desc = strings.Replace(c.Desc, "N idle", fmt.Sprintf("%d idle", o.idleConns), 1)
-			runIdle(o, pin, names, cr)
+			runIdle(o, pin, runs, cr)
 		} else {
-			runTimed(o, c, names, procs, pin.CPUs(), cr)
+			runTimed(o, c, runs, procs, pin.CPUs(), cr)
 		}
 		run.Cases = append(run.Cases, cr)
 	}
@@ -333,12 +337,49 @@ func benchMain(o *options) error {
 	return nil
 }
 
+// caseServers is the servers of names that run case c; the others are
+// noted in cr.NotRun with the reason, for the tables.
+func caseServers(c *Case, names []string, cr *CaseResult) []string {
+	var runs []string
+	for _, n := range names {
+		if why := registry[n].notRun(c); why != "" {
+			if cr.NotRun == nil {
+				cr.NotRun = map[string]string{}
+			}
+			cr.NotRun[n] = why
+			continue
+		}
+		runs = append(runs, n)
+	}
+	return runs
+}
+
+func printNotRun(cr *CaseResult) {
+	for _, n := range serverNames() {
+		if why, ok := cr.NotRun[n]; ok {
+			fmt.Printf("  %-14s %s\n", n, why)
+		}
+	}
+}
+
+// serverLabels is the reports' names of the servers that have a Label.
+func serverLabels(names []string) map[string]string {
+	m := map[string]string{}
+	for _, n := range names {
+		if l := registry[n].Label; l != "" {
+			m[n] = l
+		}
+	}
+	return m
+}
+
 // runTimed measures one load case: a warm-up per server, then rounds with
 // the servers interleaved.
 func runTimed(o *options, c *Case, names []string, procs map[string]*serverProc, cpus []int, cr *CaseResult) {
 	t0 := time.Now()
 	defer func() { fmt.Printf("  (%s took %v)\n", c.Name(), time.Since(t0).Round(10*time.Millisecond)) }()
 	fmt.Printf("\n== %s: %s\n", c.Name(), c.Desc)
+	printNotRun(cr)
 	for _, n := range names {
 		if _, err := measure(o, c, procs[n], o.warmup, cpus); err != nil {
 			fmt.Printf("  warm-up %s: %v\n", n, err)

@@ -112,6 +112,7 @@ type pinning struct {
 	Method    string // how the servers are pinned
 	Note      string
 	GoMaxProc int
+	Split     int // -split N, 0 when not given
 }
 
 // CPUs are the CPUs the benchmark runs on (all usable ones when unpinned).
@@ -127,7 +128,11 @@ func (p *pinning) String() string {
 	if !p.Pinned {
 		return p.Note
 	}
-	return fmt.Sprintf("load generator on CPU %s (GOMAXPROCS=%d), servers on CPU %s via %s",
+	split := fmt.Sprintf("split %d+%d", len(p.LoadGen), len(p.Server))
+	if p.Split > 0 {
+		split += fmt.Sprintf(" (-split %d)", p.Split)
+	}
+	return fmt.Sprintf("%s: load generator on CPU %s (GOMAXPROCS=%d), servers on CPU %s via %s", split,
 		cpuListString(p.LoadGen), p.GoMaxProc, cpuListString(p.Server), p.Method)
 }
 
@@ -135,7 +140,10 @@ func (p *pinning) String() string {
 // servers' CPUs. On first entry it re-executes itself pinned; the decision
 // travels in the environment.
 func setupPinning(o *options) (*pinning, error) {
-	p := &pinning{GoMaxProc: runtime.GOMAXPROCS(0)}
+	p := &pinning{GoMaxProc: runtime.GOMAXPROCS(0), Split: o.split}
+	if o.noPin && o.split > 0 {
+		return nil, errors.New("-split and -no-pin contradict each other")
+	}
 	if o.noPin {
 		p.Note = "not pinned (-no-pin): the load generator and the servers share all CPUs"
 		return p, nil
@@ -168,6 +176,11 @@ func setupPinning(o *options) (*pinning, error) {
 		return p, nil
 	}
 	lg, srv, ok := splitCPUs(aff.list())
+	if o.split > 0 {
+		if lg, srv, err = splitN(aff.list(), o.split); err != nil {
+			return nil, err
+		}
+	}
 	if o.lgCPUs != "" {
 		if lg, err = parseCPUList(o.lgCPUs); err != nil {
 			return nil, err

@@ -82,6 +82,9 @@ type CaseResult struct {
 	Idle     bool                `json:"idle,omitempty"`
 	Conns    int                 `json:"conns,omitempty"` // concurrent connections of the load
 	Rounds   map[string][]Sample `json:"rounds"`          // per server, in round order
+	// NotRun holds the servers that do not run this case, with why
+	// ("n/a (only GET /plaintext)").
+	NotRun map[string]string `json:"not_run,omitempty"`
 }
 
 // Run is one invocation's results.
@@ -95,6 +98,7 @@ type Run struct {
 	Servers  []string          `json:"servers"`
 	Baseline string            `json:"baseline"`
 	Headers  map[string]string `json:"headers,omitempty"` // per server: /plaintext response head
+	Labels   map[string]string `json:"labels,omitempty"`  // per server: its name in the tables, where not its own
 	Cases    []*CaseResult     `json:"cases"`
 	Elapsed  string            `json:"elapsed"`
 }
@@ -120,6 +124,7 @@ type Row struct {
 	P50x, P99x float64
 	MaxX       float64
 	Failed     string
+	NA         string // why the server did not run the case
 }
 
 func median(v []float64) float64 {
@@ -164,7 +169,7 @@ func (cr *CaseResult) Rows(servers []string, base string) []Row {
 	var rows []Row
 	for _, n := range servers {
 		ss := cr.Rounds[n]
-		r := Row{Server: n, RPSx: math.NaN(), CPUx: math.NaN(), RSSx: math.NaN(), P50x: math.NaN(), P99x: math.NaN(), MaxX: math.NaN()}
+		r := Row{Server: n, RPSx: math.NaN(), CPUx: math.NaN(), RSSx: math.NaN(), P50x: math.NaN(), P99x: math.NaN(), MaxX: math.NaN(), NA: cr.NotRun[n]}
 		var rps, p50, p99, mx, cpu, sp, lp, op, kp, rss []float64
 		for _, s := range ss {
 			if !s.valid() {
@@ -293,8 +298,12 @@ func (run *Run) writeTables(b *strings.Builder, h string) {
 		noisy := 0.0
 		for _, c := range timed {
 			for _, r := range c.Rows(run.Servers, run.Baseline) {
+				if r.NA != "" {
+					fmt.Fprintf(b, "| %s | %s | %s |%s\n", c.Name, run.label(r.Server), r.NA, strings.Repeat(" — |", 11))
+					continue
+				}
 				if r.Rounds == 0 {
-					fmt.Fprintf(b, "| %s | %s | failed: %s ||||||||||\n", c.Name, r.Server, mdEscape(r.Failed))
+					fmt.Fprintf(b, "| %s | %s | failed: %s ||||||||||\n", c.Name, run.label(r.Server), mdEscape(r.Failed))
 					continue
 				}
 				errs := fmt.Sprint(r.Errors)
@@ -302,12 +311,15 @@ func (run *Run) writeTables(b *strings.Builder, h string) {
 					errs = "**" + errs + "** ⚠"
 				}
 				fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f%% | %.0f%% | %.0f%% | %.0f%% |\n",
-					c.Name, r.Server, fmtRate(r.RPS), fmtRatio(r.RPSx), withRatio(r.P50, r.P50x), withRatio(r.P99, r.P99x), withRatio(r.Max, r.MaxX),
+					c.Name, run.label(r.Server), fmtRate(r.RPS), fmtRatio(r.RPSx), withRatio(r.P50, r.P50x), withRatio(r.P99, r.P99x), withRatio(r.Max, r.MaxX),
 					errs, fmtUS(r.CPUus), fmtRatio(r.CPUx), r.SrvPct, r.LGPct, r.SoftPct, r.OtherPct)
 				noisy = math.Max(noisy, r.OtherPct)
 			}
 		}
 		b.WriteString("\nCPU/req is the server process's CPU time (user+system) during the run divided by the correct responses; server CPU and loadgen CPU are busy time as a share of one core (a load generator near 100% means req/s is capped by it, and CPU/req is the figure that separates the servers). ksoftirqd is kernel network work for the loopback traffic deferred to the ksoftirqd threads of those CPUs, charged to neither process (softirq work done right away is charged to the process it interrupted, so it is in CPU/req); other CPU is whatever else ran there meanwhile (other processes, hypervisor steal).\n")
+		if l, ok := run.Labels["gnet-floor"]; ok {
+			fmt.Fprintf(b, "\n%s is `gnet-floor`, not an HTTP server: raw gnet/v2 event loops, as many as kahttp runs, that count the request heads they read and write as many pre-built copies of kahttp's GET /plaintext answer, with no parsing, routing or header writing. It is the floor of the transport kahttp runs on, so kahttp's CPU/req less its own is what kahttp's HTTP costs; it runs only the GET /plaintext cases.\n", l)
+		}
 		for _, c := range timed {
 			if c.Scenario == "shortlived" {
 				continue
@@ -329,11 +341,15 @@ func (run *Run) writeTables(b *strings.Builder, h string) {
 		fmt.Fprintf(b, "\n%s Idle connections\n\n%s.\n\n", h, c.Desc)
 		fmt.Fprintf(b, "| server | RSS per connection | %s | connections | errors |\n|---|--:|--:|--:|--:|\n", bx)
 		for _, r := range c.Rows(run.Servers, run.Baseline) {
-			if r.Rounds == 0 {
-				fmt.Fprintf(b, "| %s | failed: %s | | | |\n", r.Server, mdEscape(r.Failed))
+			if r.NA != "" {
+				fmt.Fprintf(b, "| %s | %s | — | — | — |\n", run.label(r.Server), r.NA)
 				continue
 			}
-			fmt.Fprintf(b, "| %s | %s | %s | %d | %d |\n", r.Server, fmtBytes(r.RSSPerConn), fmtRatio(r.RSSx), r.Conns, r.Errors)
+			if r.Rounds == 0 {
+				fmt.Fprintf(b, "| %s | failed: %s | | | |\n", run.label(r.Server), mdEscape(r.Failed))
+				continue
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %d | %d |\n", run.label(r.Server), fmtBytes(r.RSSPerConn), fmtRatio(r.RSSx), r.Conns, r.Errors)
 		}
 	}
 	run.writeTargets(b, h)
@@ -341,10 +357,18 @@ func (run *Run) writeTables(b *strings.Builder, h string) {
 		fmt.Fprintf(b, "\n%s Response heads (GET /plaintext, asked with Connection: close)\n\n", h)
 		for _, n := range run.Servers {
 			if hd, ok := run.Headers[n]; ok {
-				fmt.Fprintf(b, "- %s: %s\n", n, hd)
+				fmt.Fprintf(b, "- %s: %s\n", run.label(n), hd)
 			}
 		}
 	}
+}
+
+// label is server n's name in the tables.
+func (run *Run) label(n string) string {
+	if l, ok := run.Labels[n]; ok {
+		return l
+	}
+	return n
 }
 
 // writeTargets compares kahttp with fasthttp when both were measured.

@@ -28,6 +28,18 @@ func (c *Case) Name() string {
 	return c.Scenario + "/" + c.Variant
 }
 
+// routes are the routes the case asks (the idle case: GET /plaintext).
+func (c *Case) routes() []string {
+	if c.Idle {
+		return []string{"GET /plaintext"}
+	}
+	var rs []string
+	for _, r := range c.Spec.Requests {
+		rs = append(rs, routeOf(r.Method, r.Path))
+	}
+	return rs
+}
+
 var scenarioNames = []string{
 	"keepalive", "pipelined", "mixed", "shortlived", "http10-keepalive", "sizes", "slow", "idle",
 }

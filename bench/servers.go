@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -62,10 +63,46 @@ type serverDef struct {
 	Name  string
 	Desc  string
 	Order int // position in tables and in each round
+	// Label, if set, names the server in the reports instead of Name.
+	Label string
+	// Routes, if set, are the only routes the server answers ("GET
+	// /plaintext"): the route check asks it only those, and the cases that
+	// need another route are not run on it (the tables say "n/a").
+	Routes []string
 	// Run serves on addr until stop is closed, then shuts down gracefully
 	// (finishing the requests in progress, within shutdownGrace) and
 	// returns. It returns early with the server's error if serving fails.
 	Run func(addr string, stop <-chan struct{}) error
+}
+
+// answers says whether d answers route ("GET /plaintext", no query).
+func (d serverDef) answers(route string) bool {
+	if d.Routes == nil {
+		return true
+	}
+	for _, r := range d.Routes {
+		if r == route {
+			return true
+		}
+	}
+	return false
+}
+
+// notRun is why d does not run case c ("n/a (only GET /plaintext)"), or ""
+// when it runs it.
+func (d serverDef) notRun(c *Case) string {
+	for _, r := range c.routes() {
+		if !d.answers(r) {
+			return "n/a (only " + strings.Join(d.Routes, ", ") + ")"
+		}
+	}
+	return ""
+}
+
+// routeOf is a request's route: its method and its path without the query.
+func routeOf(method, target string) string {
+	path, _, _ := strings.Cut(target, "?")
+	return method + " " + path
 }
 
 // shutdownGrace bounds a server's graceful shutdown in -serve mode.

@@ -11,6 +11,7 @@ var serverColors = map[string]string{
 	"kahttp-pool":   "#6baed6",
 	"nethttp":       "#8c8c8c",
 	"fasthttp":      "#f28e2b",
+	"gnet-floor":    "#4e9f3d",
 }
 
 var extraColors = []string{"#59a14f", "#e15759", "#b07aa1", "#9c755f", "#edc948"}
@@ -82,8 +83,9 @@ func (run *Run) SVG() string {
 	// legend
 	lx := 10.0
 	for i, n := range servers {
-		fmt.Fprintf(&b, `<rect x="%.0f" y="58" width="12" height="12" fill="%s"/><text x="%.0f" y="68">%s</text>`+"\n", lx, colorFor(i, n), lx+16, xmlEscape(n))
-		lx += 26 + 7*float64(len(n))
+		l := run.label(n)
+		fmt.Fprintf(&b, `<rect x="%.0f" y="58" width="12" height="12" fill="%s"/><text x="%.0f" y="68">%s</text>`+"\n", lx, colorFor(i, n), lx+16, xmlEscape(l))
+		lx += 26 + 7*float64(len(l))
 	}
 	titles := [2]string{"requests/s ÷ " + run.Baseline + " (higher is better)", "server CPU per request ÷ " + run.Baseline + " (lower is better)"}
 	for p := 0; p < 2; p++ {
