@@ -2,30 +2,43 @@ package kahttp
 
 import (
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/valyala/bytebufferpool"
 )
 
-// pool runs pooled handlers on a bounded set of goroutines fed by a bounded
-// queue. Workers are started on demand and exit after idling, so an idle
-// server holds none; a full queue is refused (the caller answers 503)
-// instead of growing without bound.
+// pool runs pooled handlers on a bounded set of goroutines, with a
+// bounded queue behind them. Workers are started on demand and exit after
+// idling, so an idle server holds none; a full queue is refused (the
+// caller answers 503) instead of growing without bound.
 //
-// free is the number of workers waiting for a task minus the tasks queued
-// for them: every submit takes one (and starts a worker when none was
-// left), every worker gives one back when it starts waiting. So a task
-// never waits behind a busy worker while fewer than max run, however many
-// submits race one idle worker.
+// Each idle worker waits on a channel of its own, so a hand-off is one
+// short critical section and one send to a goroutine that waits for
+// nothing else: no select over shared channels, no timer reset per task.
+// Under mu, a submit takes the most recently idle worker (its stack and
+// caches are warm), else starts one while fewer than max run, else
+// queues; a worker done with a task takes the oldest queued one, else
+// goes idle. So a task never waits behind a busy worker while fewer than
+// max run, and never waits in the queue while a worker is idle.
 type pool struct {
-	tasks   chan *task
-	max     int32
-	workers atomic.Int32 // goroutines started and not exited
-	free    atomic.Int32 // waiting workers minus queued tasks; negative: tasks wait
-	quit    chan struct{}
-	once    sync.Once
-	run     func(t *task) // runs a task on a worker; a seam for tests
+	mu       sync.Mutex
+	ready    []*worker     // idle workers, oldest first; under mu
+	queue    []*task       // tasks waiting while max workers run, oldest first; under mu
+	workers  int           // started and not told to exit; under mu
+	stopped  bool          // stop was called: workers exit once the queue is empty; under mu
+	cleaning bool          // the cleaner runs (while workers > 0); under mu
+	epoch    int           // the cleaner's ticks so far; under mu
+	quit     chan struct{} // closed by stop: the cleaner exits
+	max      int
+	maxQueue int
+	run      func(t *task) // runs a task on a worker; a seam for tests
+	tick     time.Duration // the cleaner's period: workerIdle/2; a seam for tests
+}
+
+// worker is one goroutine of the pool, while it lives.
+type worker struct {
+	tasks chan *task // capacity 1, so a submit never blocks; nil tells the worker to exit
+	idle  int        // the cleaner's epoch when it last went idle (no clock read per task); under pool.mu
 }
 
 // task is a connection's pooled batch: the complete requests it had
@@ -130,63 +143,136 @@ func (t *task) release() {
 	t.counted = nil
 }
 
+// workerIdle is how long a worker may wait for a task before it exits.
 const workerIdle = 10 * time.Second
 
 func newPool(workers, queue int) *pool {
-	return &pool{tasks: make(chan *task, queue), max: int32(workers), quit: make(chan struct{}),
+	return &pool{max: workers, maxQueue: queue, quit: make(chan struct{}), tick: workerIdle / 2,
 		run: func(t *task) { t.s.runPooled(t) }}
 }
 
-// submit queues t; false means the pool is saturated.
+// submit runs t on a worker, or queues it; false means the pool is saturated.
 func (p *pool) submit(t *task) bool {
-	select {
-	case p.tasks <- t:
-	default:
+	p.mu.Lock()
+	if n := len(p.ready); n > 0 {
+		w := p.ready[n-1]
+		p.ready[n-1] = nil
+		p.ready = p.ready[:n-1]
+		p.mu.Unlock()
+		w.tasks <- t
+		return true
+	}
+	if p.workers < p.max {
+		p.workers++
+		clean := !p.cleaning
+		p.cleaning = true
+		p.mu.Unlock()
+		go p.work(&worker{tasks: make(chan *task, 1)}, t)
+		if clean {
+			go p.clean()
+		}
+		return true
+	}
+	if len(p.queue) >= p.maxQueue {
+		p.mu.Unlock()
 		return false
 	}
-	if p.free.Add(-1) < 0 {
-		p.spawn() // no waiting worker is left for t (at max: t waits for one)
-	}
+	p.queue = append(p.queue, t)
+	p.mu.Unlock()
 	return true
 }
 
-func (p *pool) spawn() {
-	for {
-		n := p.workers.Load()
-		if n >= p.max {
-			return
-		}
-		if p.workers.CompareAndSwap(n, n+1) {
-			go p.work()
-			return
+// work runs t, then queued tasks, then whatever it is handed while idle,
+// until it is told to exit.
+func (p *pool) work(w *worker, t *task) {
+	for t != nil {
+		p.run(t)
+		var idle bool
+		if t, idle = p.next(w); idle {
+			t = <-w.tasks // nil: exit (the cleaner or stop took w off ready)
 		}
 	}
 }
 
-func (p *pool) work() {
-	defer p.workers.Add(-1)
-	timer := time.NewTimer(workerIdle)
-	defer timer.Stop()
+// next is a worker's next task: the oldest queued one; else the worker
+// goes idle (on ready), or after stop it exits (nil, false).
+func (p *pool) next(w *worker) (t *task, idle bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) > 0 {
+		t = p.queue[0]
+		p.queue[0] = nil
+		p.queue = p.queue[1:]
+		return t, false
+	}
+	if p.stopped {
+		p.workers--
+		return nil, false
+	}
+	w.idle = p.epoch
+	p.ready = append(p.ready, w)
+	return nil, true
+}
+
+// clean tells the workers idle for three of its ticks (between workerIdle
+// and 1.5 times that) to exit; it runs while the pool has workers. ready
+// is oldest first, so they are a prefix.
+func (p *pool) clean() {
+	tick := time.NewTicker(p.tick)
+	defer tick.Stop()
 	for {
-		p.free.Add(1) // waiting: one more task may count on this worker
 		select {
-		case t := <-p.tasks:
-			p.run(t)                // its submit took the free slot this worker gave
-			timer.Reset(workerIdle) // go 1.23+ timers: Reset drops a stale tick
-		case <-timer.C:
-			// Exit only if this worker's slot is still free: otherwise a
-			// queued task counts on it.
-			if n := p.free.Load(); n > 0 && p.free.CompareAndSwap(n, n-1) {
-				return
-			}
-			timer.Reset(workerIdle)
-			p.free.Add(-1) // taken again at the top of the loop
+		case <-tick.C:
 		case <-p.quit:
-			p.free.Add(-1)
+			return
+		}
+		p.mu.Lock()
+		p.epoch++
+		n := 0
+		for n < len(p.ready) && p.ready[n].idle <= p.epoch-3 {
+			n++
+		}
+		idle := append([]*worker(nil), p.ready[:n]...)
+		m := copy(p.ready, p.ready[n:])
+		clear(p.ready[m:])
+		p.ready = p.ready[:m]
+		p.workers -= n
+		done := p.workers == 0 || p.stopped
+		if done {
+			p.cleaning = false
+		}
+		p.mu.Unlock()
+		for _, w := range idle {
+			w.tasks <- nil
+		}
+		if done {
 			return
 		}
 	}
 }
 
-// stop lets idle workers exit now; busy ones exit after their task.
-func (p *pool) stop() { p.once.Do(func() { close(p.quit) }) }
+// stop lets idle workers exit now; busy ones exit after the queued tasks.
+func (p *pool) stop() {
+	p.mu.Lock()
+	idle := p.ready
+	if p.stopped {
+		idle = nil
+	}
+	if !p.stopped {
+		close(p.quit)
+	}
+	p.stopped, p.ready = true, nil
+	p.workers -= len(idle)
+	p.mu.Unlock()
+	for _, w := range idle {
+		w.tasks <- nil
+	}
+}
+
+// counts is how many workers run (busy or idle), how many are idle, and
+// how many tasks are queued.
+func (p *pool) counts() (workers, idle, queued int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.workers, len(p.ready), len(p.queue)
+}

@@ -127,7 +127,7 @@ func TestPoolSaturationAnswers503(t *testing.T) {
 	_, _ = io.WriteString(busy1, "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n")
 	require.Eventually(t, func() bool { return running.Load() == 1 }, 5*time.Second, time.Millisecond)
 	_, _ = io.WriteString(busy2, "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
-	require.Eventually(t, func() bool { return srv.pool.workers.Load() == 1 && len(srv.pool.tasks) == 1 },
+	require.Eventually(t, func() bool { w, _, q := srv.pool.counts(); return w == 1 && q == 1 },
 		5*time.Second, time.Millisecond)
 
 	c := dial(t, srv)
@@ -334,7 +334,7 @@ func TestPoolStartsAWorkerPerWaitingTask(t *testing.T) {
 
 			first := &task{}
 			require.True(t, p.submit(first))
-			waitFor(t, func() bool { return len(done) == 1 && p.free.Load() == 1 }, "one idle worker")
+			waitFor(t, func() bool { _, idle, _ := p.counts(); return len(done) == 1 && idle == 1 }, "one idle worker")
 			<-done
 
 			blockers := make([]*task, tt.blockers)
@@ -350,19 +350,50 @@ func TestPoolStartsAWorkerPerWaitingTask(t *testing.T) {
 			if tt.blockers >= tt.max {
 				assert.Never(t, func() bool { return len(done) > 0 }, 100*time.Millisecond, 10*time.Millisecond,
 					"every worker is busy: the task waits")
-				assert.EqualValues(t, tt.max, p.workers.Load())
+				assert.EqualValues(t, tt.max, workersOf(p))
 				return
 			}
 			select {
 			case tk := <-done:
 				assert.Same(t, quick, tk)
 			case <-time.After(5 * time.Second):
-				t.Fatalf("the quick task waited behind busy workers (%d workers of %d)", p.workers.Load(), tt.max)
+				t.Fatalf("the quick task waited behind busy workers (%d workers of %d)", workersOf(p), tt.max)
 			}
-			assert.LessOrEqual(t, p.workers.Load(), int32(tt.max))
+			assert.LessOrEqual(t, workersOf(p), tt.max)
 		})
 	}
 }
+
+// Idle workers exit after a while, and the cleaner with the last one, so
+// an idle server holds no goroutine of the pool; a busy worker stays.
+func TestPoolIdleWorkersExit(t *testing.T) {
+	p := newPool(8, 8)
+	p.tick = 5 * time.Millisecond
+	release := make(chan struct{})
+	busy := &task{}
+	p.run = func(tk *task) {
+		if tk == busy {
+			<-release
+		}
+	}
+	defer p.stop()
+	before := runtime.NumGoroutine()
+	for range 3 {
+		require.True(t, p.submit(&task{}))
+	}
+	require.True(t, p.submit(busy))
+	waitFor(t, func() bool { return workersOf(p) == 1 }, "the idle workers exit, the busy one stays")
+	close(release)
+	waitFor(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.workers == 0 && !p.cleaning
+	}, "the last worker and the cleaner exit")
+	// +1: the goroutine Eventually runs the condition on.
+	waitFor(t, func() bool { return runtime.NumGoroutine() <= before+1 }, "no goroutine left")
+}
+
+func workersOf(p *pool) int { w, _, _ := p.counts(); return w }
 
 // waitFor polls cond for up to 5 s.
 func waitFor(t *testing.T, cond func() bool, what string) {

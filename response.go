@@ -201,11 +201,8 @@ func (h *ResponseHeader) Add(key, value string) {
 	if !validFieldName(key) {
 		return
 	}
-	for i := 0; i < len(value); i++ {
-		if value[i] == '\r' || value[i] == '\n' {
-			value = strings.NewReplacer("\r", " ", "\n", " ").Replace(value)
-			break
-		}
+	if strings.IndexByte(value, '\r') >= 0 || strings.IndexByte(value, '\n') >= 0 {
+		value = strings.NewReplacer("\r", " ", "\n", " ").Replace(value)
 	}
 	k := kindOf(key)
 	h.have |= k

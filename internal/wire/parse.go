@@ -110,7 +110,7 @@ func parseHead(buf []byte, r *Request, lim *Limits) error {
 	window := start + maxLine + 1 // a line's content ends before start+maxLine
 	nl := bytes.IndexByte(buf[i:min(len(buf), start+maxLine+2)], '\n')
 	if nl < 0 {
-		if err := scanLine(buf[i+1:min(len(buf), window)], false); err != nil {
+		if _, err := scanLine(buf[i+1:min(len(buf), window)], false); err != nil {
 			return err
 		}
 		if n := len(buf) - start; n > maxLine+1 || n == maxLine+1 && buf[len(buf)-1] != '\r' {
@@ -124,15 +124,16 @@ func parseHead(buf []byte, r *Request, lim *Limits) error {
 		lineEnd--
 	}
 	if lineEnd-start > maxLine {
-		if err := scanLine(buf[i+1:window], false); err != nil {
+		if _, err := scanLine(buf[i+1:window], false); err != nil {
 			return err
 		}
 		return ErrURITooLong
 	}
-	if err := scanLine(buf[i+1:lineEnd], true); err != nil {
+	sp, err := scanLine(buf[i+1:lineEnd], true)
+	if err != nil {
 		return err
 	}
-	if err := parseTargetAndVersion(buf, i+1, lineEnd, r); err != nil {
+	if err := parseTargetAndVersion(buf, i+1, i+1+sp, lineEnd, r); err != nil {
 		return err
 	}
 	return parseFields(buf, eol+1, r, lim)
@@ -144,62 +145,51 @@ func parseHead(buf []byte, r *Request, lim *Limits) error {
 // error: a control or non-ASCII byte in the target (RFC 9112 §3.2), a CR
 // not ending the line, anything but "HTTP/d.d" after the target. What it
 // accepts, parseTargetAndVersion checks in full once the line is complete.
-func scanLine(p []byte, complete bool) error {
+// It returns the index of the SP after the target (-1 if none came yet).
+func scanLine(p []byte, complete bool) (int, error) {
 	const version = "HTTP/1.1" // digits are checked by shape only here
 	sp := -1
 	for j, c := range p {
 		if c == '\r' {
 			if j == len(p)-1 && !complete {
-				return nil // perhaps the CR of the line end
+				return sp, nil // perhaps the CR of the line end
 			}
-			return ErrBareCR
+			return sp, ErrBareCR
 		}
 		if sp < 0 {
 			switch {
 			case c == ' ' && j == 0:
-				return ErrRequestLine // empty target
+				return sp, ErrRequestLine // empty target
 			case c == ' ':
 				sp = j
 			case c < ' ' || c >= 0x7f:
-				return ErrTarget
+				return sp, ErrTarget
 			}
 			continue
 		}
 		switch k := j - sp - 1; {
 		case k >= len(version):
-			return ErrVersion
+			return sp, ErrVersion
 		case k == 5 || k == 7:
 			if c < '0' || c > '9' {
-				return ErrVersion
+				return sp, ErrVersion
 			}
 		case c != version[k]:
-			return ErrVersion
+			return sp, ErrVersion
 		}
 	}
 	if complete && sp < 0 {
-		return ErrRequestLine // no version
+		return sp, ErrRequestLine // no version
 	}
-	return nil
+	return sp, nil
 }
 
-// parseTargetAndVersion parses "SP request-target SP HTTP-version" in buf[i:end].
-func parseTargetAndVersion(buf []byte, i, end int, r *Request) error {
+// parseTargetAndVersion parses "request-target SP HTTP-version" in
+// buf[i:end], the target ending at tEnd: scanLine found that SP and
+// checked every byte of the target (ASCII, RFC 9112 §3.2, RFC 3986 §2:
+// any other byte, UTF-8 or not, travels percent-encoded) on its way.
+func parseTargetAndVersion(buf []byte, i, tEnd, end int, r *Request) error {
 	line := buf[:end]
-	sp := bytes.IndexByte(line[i:], ' ')
-	if sp <= 0 {
-		return ErrRequestLine
-	}
-	tEnd := i + sp
-	// The target is ASCII (RFC 9112 §3.2, RFC 3986 §2): any other byte,
-	// UTF-8 or not, travels percent-encoded.
-	for j := i; j < tEnd; j++ {
-		if c := line[j]; c <= ' ' || c >= 0x7f {
-			if c == '\r' {
-				return ErrBareCR
-			}
-			return ErrTarget
-		}
-	}
 	r.Target = Span{int32(i), int32(tEnd)}
 	if err := splitTarget(buf, r); err != nil {
 		return err
