@@ -291,16 +291,17 @@ func benchMain(o *options) error {
 	printRouteChecks(names, checks)
 
 	run := &Run{
-		Date:     time.Now().UTC().Format("2006-01-02 15:04 MST"),
-		Command:  o.commandStr,
-		Machine:  machine,
-		Pinning:  pin.String(),
-		Loadgen:  o.loadgen,
-		Servers:  names,
-		Baseline: baseline,
-		Settings: fmt.Sprintf("%d rounds x %v per server per case, warm-up %v, servers interleaved in each round, runs with other load > %.0f%% of a core measured again up to %d times (quietest kept); idle: %d connections", o.rounds, o.duration, o.warmup, o.noisyPct, o.retries, o.idleConns),
-		Headers:  headerSummary(names, checks),
-		Labels:   serverLabels(names),
+		Date:       time.Now().UTC().Format("2006-01-02 15:04 MST"),
+		Command:    o.commandStr,
+		Machine:    machine,
+		Pinning:    pin.String(),
+		Loadgen:    o.loadgen,
+		Servers:    names,
+		ServerCPUs: len(pin.Server),
+		Baseline:   baseline,
+		Settings:   fmt.Sprintf("%d rounds x %v per server per case, warm-up %v, servers interleaved in each round, runs with other load > %.0f%% of a core measured again up to %d times (quietest kept); idle: %d connections", o.rounds, o.duration, o.warmup, o.noisyPct, o.retries, o.idleConns),
+		Headers:    headerSummary(names, checks),
+		Labels:     serverLabels(names),
 	}
 	for i := range cases {
 		c := &cases[i]

@@ -20,11 +20,12 @@ func fixedRun() *Run {
 		Machine:  Machine{CPU: "Test CPU <x> & co", Cores: 2, MemGiB: 24, Go: "go1.26", Kernel: "6.1", OS: "linux/amd64"},
 		Pinning:  "load generator on CPU 0, servers on CPU 1",
 		Settings: "3 rounds x 1s per server per case",
-		Servers:  []string{"kahttp-inline", "nethttp", "fasthttp"}, Baseline: "nethttp",
+		Servers:  []string{"kahttp-inline", "kahttp-pool", "nethttp", "fasthttp"}, Baseline: "nethttp",
 		Headers: map[string]string{"nethttp": "150 bytes: content-length"},
 		Cases: []*CaseResult{
 			{Name: "keepalive/c64", Scenario: "keepalive", Desc: "d", Rounds: map[string][]Sample{
 				"kahttp-inline": {mk(70000, 5), mk(71000, 5.2), mk(69000, 4.8)},
+				"kahttp-pool":   {mk(60000, 6), mk(60000, 6), mk(60000, 6)},
 				"nethttp":       {mk(40000, 20), mk(41000, 21), mk(39000, 19)},
 				"fasthttp":      {mk(65000, 8), mk(66000, 8), mk(64000, 8)},
 			}},
@@ -56,6 +57,24 @@ func TestRowsRatiosAreSameRoundMedians(t *testing.T) {
 	}
 }
 
+// On servers with 8 CPUs or more the large-machine goals apply.
+func TestMarkdownTargetsLargeMachine(t *testing.T) {
+	run := fixedRun()
+	run.ServerCPUs = 8
+	md := run.Markdown()
+	for _, want := range []string{
+		"Targets (issue 14's 8-core goals",
+		"keepalive/c64: kahttp-pool req/s ÷ kahttp-inline | 0.86× | ≥ 0.90× | no |",
+		"keepalive/c64: kahttp-pool CPU/req ÷ kahttp-inline | 1.20× | ≤ 1.15× | no |",
+		"keepalive/c64: kahttp-inline req/s ÷ fasthttp | 1.08× | ≥ 1.00× | yes |",
+		"keepalive/c64: kahttp-inline CPU/req ÷ fasthttp | 0.62× | ≤ 0.75× | yes |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
 func TestMarkdown(t *testing.T) {
 	md := fixedRun().Markdown()
 	for _, want := range []string{
@@ -63,8 +82,10 @@ func TestMarkdown(t *testing.T) {
 		"| 5.00µs | 0.25× |",
 		"| 500µs (1.00×) | 2.00ms (1.00×) | 9.00ms (1.00×) |",
 		"| kahttp-inline | 1000 B | 0.05× | 100 | 0 |",
-		"keepalive/c64: inline CPU/req ÷ fasthttp | 62% | ≤ 85% | yes |",
-		"idle: inline RSS per connection | 1000 B | ≤ 1.2 KB (1200 B) | yes |",
+		"Targets (issue 14's 2-core goals",
+		"keepalive/c64: kahttp-pool CPU/req ÷ fasthttp | 0.75× | ≤ 0.80× | yes |",
+		"pipelined/p16-c64: kahttp-inline CPU/req | 1.00 µs | ≤ 1.00 µs | yes |",
+		"idle: kahttp-inline RSS per connection | 1000 B | ≤ 1.2 KB (1200 B) | yes |",
 		"`go run . -quick`",
 	} {
 		if !strings.Contains(md, want) {
@@ -118,8 +139,9 @@ func TestSVGIsWellFormed(t *testing.T) {
 			rects++
 		}
 	}
-	// background + 3 legend boxes + bars: 2 timed cases x 3 servers x 2 panels + idle 3
-	if want := 1 + 3 + 12 + 3; rects != want {
+	// background + 4 legend boxes + bars: keepalive 4 servers x 2 panels,
+	// pipelined 3 (the pool has no round there) x 2, idle 3
+	if want := 1 + 4 + 8 + 6 + 3; rects != want {
 		t.Errorf("%d rects, want %d", rects, want)
 	}
 	if !strings.Contains(svg, "Test CPU &lt;x&gt; &amp; co") {
