@@ -95,10 +95,17 @@ type counterShard struct {
 	_        [64]byte
 }
 
-func newCounters(n int) counters { return counters{shards: make([]counterShard, max(n, 1))} }
+// newCounters makes at least n shards, a power of two so that at is a mask.
+func newCounters(n int) counters {
+	k := 1
+	for k < n {
+		k *= 2
+	}
+	return counters{shards: make([]counterShard, k)}
+}
 
-// at is the shard of loop (or descriptor) i.
-func (c *counters) at(i int) *counterShard { return &c.shards[uint(i)%uint(len(c.shards))] }
+// at is the shard of loop (or any other number) i.
+func (c *counters) at(i int) *counterShard { return &c.shards[uint(i)&uint(len(c.shards)-1)] }
 
 func (c *counterShard) connClosed(r closeReason, served int) {
 	c.closed[r].Add(1)

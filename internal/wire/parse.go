@@ -147,6 +147,11 @@ func parseHead(buf []byte, r *Request, lim *Limits) error {
 // accepts, parseTargetAndVersion checks in full once the line is complete.
 // It returns the index of the SP after the target (-1 if none came yet).
 func scanLine(p []byte, complete bool) (int, error) {
+	if complete {
+		if sp := wellFormedLine(p); sp > 0 {
+			return sp, nil
+		}
+	}
 	const version = "HTTP/1.1" // digits are checked by shape only here
 	sp := -1
 	for j, c := range p {
@@ -182,6 +187,26 @@ func scanLine(p []byte, complete bool) (int, error) {
 		return sp, ErrRequestLine // no version
 	}
 	return sp, nil
+}
+
+// wellFormedLine is scanLine's fast path for the usual whole line, one
+// that passes: it returns the SP after the target, or -1 for the byte by
+// byte scan to find the first wrong byte.
+func wellFormedLine(p []byte) int {
+	sp := bytes.IndexByte(p, ' ')
+	if sp <= 0 || len(p)-sp-1 != len("HTTP/1.1") {
+		return -1
+	}
+	for _, c := range p[:sp] {
+		if c <= ' ' || c >= 0x7f {
+			return -1
+		}
+	}
+	v := p[sp+1:]
+	if string(v[:5]) != "HTTP/" || v[6] != '.' || v[5]-'0' > 9 || v[7]-'0' > 9 {
+		return -1
+	}
+	return sp
 }
 
 // parseTargetAndVersion parses "request-target SP HTTP-version" in
