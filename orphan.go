@@ -153,10 +153,10 @@ func (s *session) runOrphan() {
 	}()
 	s.orphanCatchUp()
 	if t := s.t; t != nil { // the pooled batch in flight at the close
-		w := t.res
-		_ = o.write(w.out.B)
-		bytebufferpool.Put(w.out)
-		keep := w.keepAlive
+		_ = o.write(t.sink.buf.B)
+		bytebufferpool.Put(t.sink.buf)
+		t.sink.buf = nil
+		keep := t.keep
 		s.mu.Lock()
 		t.sink.releaseSpare()
 		s.mu.Unlock()

@@ -41,7 +41,10 @@ func TestPoisonViews(t *testing.T) {
 						assert.Equal(t, strings.Repeat("#", len(k)), k, "a kept view reads as poison")
 						assert.NotEmpty(t, k)
 					}
-				} else {
+				} else if mode == kahttp.Inline {
+					// The loop's buffer is reused at once. (A pooled batch's
+					// copy is reused by whichever batch takes its task next:
+					// the views go stale too, but not at a point a test can name.)
 					assert.NotEqual(t, names, kept, "without the switch the kept views silently show other bytes")
 				}
 			})

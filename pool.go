@@ -50,10 +50,13 @@ type worker struct {
 // from taskPool when the first pooled request of a batch is parsed, given
 // back once its responses are sent.
 type task struct {
-	s         *session
-	items     []item
-	raw       []byte     // the batch's request bytes, copied out of the connection's buffer
-	res       *Response  // the last response, set by the worker when done
+	s     *session
+	items []item
+	raw   []byte // the batch's request bytes, copied out of the connection's buffer
+	// keep and reason are the last response's verdict on the connection,
+	// set by the worker when the batch is done.
+	keep      bool
+	reason    closeReason
 	sink      pooledSink // where the batch's handlers write
 	submitted bool       // loop only: handed to the pool
 	// counted is the shard of the connection's loop, set when the batch is
@@ -134,10 +137,6 @@ func (t *task) release() {
 	}
 	clear(t.items)
 	t.items = t.items[:0]
-	if t.res != nil {
-		releaseResponse(t.res)
-		t.res = nil
-	}
 	t.raw = t.raw[:0]
 	t.submitted = false
 	t.counted = nil

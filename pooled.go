@@ -96,21 +96,19 @@ func (s *session) runPooled(t *task) {
 		t.sink.buf = bytebufferpool.Get() // then kept by the task (releaseTask)
 	}
 	t.sink.broken = false
-	var w *Response
+	t.keep = true
 	for i, it := range t.items {
-		if w != nil {
-			if !w.keepAlive {
-				// The connection closes: the requests after it are not answered.
-				t.counted.requests.Add(-int64(len(t.items) - i))
-				break
-			}
-			releaseResponse(w)
+		if !t.keep {
+			// The connection closes: the requests after it are not answered.
+			t.counted.requests.Add(-int64(len(t.items) - i))
+			break
 		}
-		w = acquireResponse(it.req, s.srv, &t.sink, it.keep, it.reason, it.left)
+		w := acquireResponse(it.req, s.srv, &t.sink, it.keep, it.reason, it.left)
 		s.run(it.h, w, it.req)
 		w.finish()
+		t.keep, t.reason = w.keepAlive, w.reason
+		releaseResponse(w) // here, where it was taken: sync.Pool is per P
 	}
-	t.res = w
 
 	s.mu.Lock()
 	s.batch = batchDone
@@ -132,7 +130,8 @@ func (s *session) runPooled(t *task) {
 // dropPooled discards a finished batch whose connection is gone. The
 // task is not reused: write callbacks may still be queued on the loop.
 func (s *session) dropPooled() {
-	bytebufferpool.Put(s.t.res.out)
+	bytebufferpool.Put(s.t.sink.buf)
+	s.t.sink.buf = nil
 	s.mu.Lock()
 	s.t.sink.releaseSpare()
 	s.mu.Unlock()
@@ -150,13 +149,15 @@ func (s *session) completePooled() bool {
 	if !done || s.unsent.Load() > 0 {
 		return false
 	}
-	w := s.t.res
+	t := s.t
 	// The last piece joins the loop's batch (one write with what follows);
 	// the sink's buffer stays with the task for its next batch.
 	out := s.c.Output()
-	out.B = append(out.B, w.out.B...)
-	w.out.Reset()
-	s.settle(w)
+	out.B = append(out.B, t.sink.buf.B...)
+	t.sink.buf.Reset()
+	if !t.keep {
+		s.closeWith(t.reason)
+	}
 	s.mu.Lock()
 	s.batch = batchNone
 	s.t.sink.releaseSpare() // every write of the batch has run (unsent is 0)
