@@ -167,8 +167,9 @@ func (c *Conn) Watch(on bool) {
 	}
 }
 
-// Wake schedules a Traffic call on the loop, with no new bytes.
-func (c *Conn) Wake() { _ = c.gc.Wake(nil) }
+// Wake schedules a Traffic call on the loop, with no new bytes. Any
+// goroutine. The wake-ups of a loop are batched (loop.wake).
+func (c *Conn) Wake() { c.eng.loopState(c.loop).wake(c) }
 
 // AsyncWrite queues b for writing on the loop; done (if not nil) runs on the
 // loop once b is written or copied into the outbound buffer, or has failed.

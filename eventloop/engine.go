@@ -66,6 +66,7 @@ type Options struct {
 // connection is enrolled into the loop with the fewest connections.
 type Engine struct {
 	h    Handler
+	ev   *events // gnet's callbacks: loop.runWakes calls OnTraffic
 	opts Options
 	cli  *gnet.Client
 	acc  *acceptor
@@ -109,7 +110,8 @@ func Start(addr string, h Handler, opts Options) (*Engine, error) {
 	}
 	e := &Engine{h: h, opts: opts, addr: ln.Addr(), accepting: make(chan struct{}),
 		done: make(chan struct{}), watching: map[*Conn]struct{}{}}
-	cli, err := gnet.NewClient(&events{e: e},
+	e.ev = &events{e: e}
+	cli, err := gnet.NewClient(e.ev,
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(opts.Loops),
 		// Go's Accept already set TCP_NODELAY on the socket that the loop's

@@ -1,6 +1,7 @@
 package eventloop
 
 import (
+	"context"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,17 @@ type loop struct {
 	// at a time (Conn.Output): every callback ends by writing and resetting
 	// it (settle), so one buffer per loop serves all its connections.
 	out bytebufferpool.ByteBuffer
+
+	gl  gnet.EventLoop
+	run gnet.Runnable // runWakes, made once
+	// wakes are the connections Conn.Wake asked the loop to look at, from
+	// any goroutine (pooled workers, the ticker, Shutdown), under wakeMu.
+	// The Wake that finds the list empty queues one task on the loop that
+	// takes them all, so a burst of wake-ups costs one task, not one each.
+	// drained is the loop's other list, swapped in: no allocation per batch.
+	wakeMu  sync.Mutex
+	wakes   []*Conn
+	drained []*Conn // loop only
 
 	// conns are the loop's open connections, for Engine.Each on other
 	// goroutines: under mu, which only the loop and Each take. open
@@ -52,7 +64,9 @@ func (e *Engine) loopIndex(gl gnet.EventLoop) uint16 {
 	if p := e.loops.Load(); p != nil {
 		ls = *p
 	}
-	ls = append(slices.Clip(ls), loopEntry{gl, &loop{conns: map[*Conn]struct{}{}}}) // copy on write: readers hold the old slice
+	l := &loop{conns: map[*Conn]struct{}{}, gl: gl}
+	l.run = gnet.RunnableFunc(func(context.Context) error { l.runWakes(e.ev); return nil })
+	ls = append(slices.Clip(ls), loopEntry{gl, l}) // copy on write: readers hold the old slice
 	e.loops.Store(&ls)
 	return uint16(len(ls) - 1)
 }
@@ -66,6 +80,39 @@ func (e *Engine) findLoop(gl gnet.EventLoop) int {
 		}
 	}
 	return -1
+}
+
+// wake asks the loop to call OnTraffic for c. Any goroutine.
+func (l *loop) wake(c *Conn) {
+	l.wakeMu.Lock()
+	first := len(l.wakes) == 0
+	l.wakes = append(l.wakes, c)
+	l.wakeMu.Unlock()
+	if first && l.gl.Execute(context.Background(), l.run) != nil {
+		// The loops are stopping: nobody will take the list; the
+		// connections are being closed anyway.
+		l.wakeMu.Lock()
+		clear(l.wakes)
+		l.wakes = l.wakes[:0]
+		l.wakeMu.Unlock()
+	}
+}
+
+// runWakes runs on the loop: OnTraffic for every connection woken since
+// the last time, as gnet's own Wake would (a connection gone meanwhile is
+// skipped).
+func (l *loop) runWakes(ev *events) {
+	l.wakeMu.Lock()
+	batch := l.wakes
+	l.wakes = l.drained
+	l.wakeMu.Unlock()
+	for i, c := range batch {
+		batch[i] = nil
+		if !c.gone && ev.OnTraffic(c.gc) == gnet.Close {
+			_ = l.gl.Close(c.gc)
+		}
+	}
+	l.drained = batch[:0]
 }
 
 // eachLoop calls fn for every loop's state. Any goroutine.
