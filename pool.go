@@ -253,14 +253,14 @@ func (p *pool) clean() {
 // stop lets idle workers exit now; busy ones exit after the queued tasks.
 func (p *pool) stop() {
 	p.mu.Lock()
-	idle := p.ready
 	if p.stopped {
-		idle = nil
+		p.mu.Unlock()
+		return
 	}
-	if !p.stopped {
-		close(p.quit)
-	}
-	p.stopped, p.ready = true, nil
+	p.stopped = true
+	close(p.quit)
+	idle := p.ready
+	p.ready = nil
 	p.workers -= len(idle)
 	p.mu.Unlock()
 	for _, w := range idle {

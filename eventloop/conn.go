@@ -72,8 +72,8 @@ func (c *Conn) releaseOutput() {
 	}
 }
 
-// Loop is the index of the connection's event loop, from 0 to
-// Engine.Loops()-1: state kept per loop is touched by one goroutine only.
+// Loop is the index of the connection's event loop, from 0 to the number
+// of loops less one: state kept per loop is touched by one goroutine only.
 func (c *Conn) Loop() int { return int(c.loop) }
 
 // Flush writes Output now instead of at the end of the batch. Loop only.

@@ -10,9 +10,10 @@ import (
 	"github.com/valyala/bytebufferpool"
 )
 
-// loop is one gnet event loop's own state. Only that loop's goroutine
-// touches it, so nothing in it is shared between cores: the per-request
-// path writes no memory another loop writes.
+// loop is one gnet event loop's own state. Its goroutine owns it; other
+// goroutines touch only the fields that say so (wakes, conns, open), and
+// only off the per-request path of inline handlers. So a request served on
+// a loop writes no memory another loop writes.
 type loop struct {
 	// out is the batch buffer the loop's connections borrow, one callback
 	// at a time (Conn.Output): every callback ends by writing and resetting
@@ -39,9 +40,10 @@ type loop struct {
 	_     [64]byte // apart from the next loop's state
 }
 
-// maxLoopOutput is the capacity the loop's buffer keeps after a batch: a
-// large response's buffer is let go instead of being held for good.
-const maxLoopOutput = 64 << 10
+// maxLoopOutput is the capacity the loop's buffer keeps after a batch:
+// room for a large response's pieces (kahttp flushes every 64 KiB), while
+// a batch that grew it past that lets it go instead of holding it for good.
+const maxLoopOutput = 128 << 10
 
 // loopEntry pairs gnet's loop with its state.
 type loopEntry struct {
@@ -127,5 +129,3 @@ func (e *Engine) eachLoop(fn func(l *loop)) {
 // loopState is the state of loop i (from loopIndex).
 func (e *Engine) loopState(i uint16) *loop { return (*e.loops.Load())[i].st }
 
-// Loops is the number of event loops.
-func (e *Engine) Loops() int { return e.opts.Loops }
