@@ -13,19 +13,24 @@ import (
 //     requests parsed after it join the batch, inline routes too, up to
 //     maxBatch requests or maxBatchBytes.
 //  2. [loop] dispatch copies the batch's bytes out of the connection's
-//     buffer (the loop moves on) and submits the task to the pool;
-//     the batch is running (batchState, under session.mu). While the batch runs, traffic
-//     parses nothing (the rest waits in the buffer, bounded by overInbound).
+//     buffer into the task's own (the loop moves on) and submits the task
+//     to the pool, which hands it to an idle worker's channel (pool.go);
+//     the batch is running (batchState, under session.mu). While it runs,
+//     traffic parses nothing (the rest waits in the buffer, bounded by
+//     overInbound).
 //  3. [worker] runPooled runs the handlers in order. Each response is
 //     written into the task's sink; past flushAt the sink hands a piece to
 //     the loop with AsyncWrite (unsent counts it until its callback) and
 //     waits while too much is unsent or queued (mayFlush, drain, Watch).
-//  4. [worker] the batch is done (under session.mu); if nothing is unsent the
-//     worker wakes the loop, else the last write's callback does.
+//  4. [worker] the batch is done (under session.mu), its Responses back in
+//     the worker's pool, its verdict in the task; if nothing is unsent the
+//     worker wakes the loop (Conn.Wake: the loop's wake-ups are batched),
+//     else the last write's callback does.
 //  5. [loop] traffic sees the batch complete (done, unsent 0: no piece
-//     still queued behind the wake-up), sends the last response's bytes
-//     as the batch's output, applies its keep-alive verdict, and releases
-//     the task; parsing resumes with whatever the client sent meanwhile.
+//     still queued behind the wake-up), appends the last bytes to the
+//     loop's batch, applies the keep-alive verdict, and releases the task
+//     (it keeps its buffers); parsing resumes with whatever the client
+//     sent meanwhile.
 //
 // If the connection goes away meanwhile, gone [loop] marks it closed and
 // cancels the requests' contexts; the worker finishes and drops the
