@@ -128,4 +128,3 @@ func (e *Engine) eachLoop(fn func(l *loop)) {
 
 // loopState is the state of loop i (from loopIndex).
 func (e *Engine) loopState(i uint16) *loop { return (*e.loops.Load())[i].st }
-
