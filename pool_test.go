@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -399,4 +400,29 @@ func workersOf(p *pool) int { w, _, _ := p.counts(); return w }
 func waitFor(t *testing.T, cond func() bool, what string) {
 	t.Helper()
 	require.Eventually(t, cond, 5*time.Second, time.Millisecond, what)
+}
+
+// BenchmarkPoolHandOff is the pool's cost per task, with as many loops
+// submitting at once as -cpu says (each a goroutine that submits a task
+// and waits for it, as a loop does for a keep-alive connection).
+func BenchmarkPoolHandOff(b *testing.B) {
+	p := newPool(4096, 1024)
+	defer p.stop()
+	var done sync.Map // *task → chan struct{}
+	p.run = func(tk *task) {
+		ch, _ := done.Load(tk)
+		ch.(chan struct{}) <- struct{}{}
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		tk, ch := &task{}, make(chan struct{})
+		done.Store(tk, ch)
+		for pb.Next() {
+			if !p.submit(tk) {
+				b.Error("saturated")
+				return
+			}
+			<-ch
+		}
+	})
 }
