@@ -160,3 +160,95 @@ func pipelineLoad(ctx context.Context, addr string, depth int) int {
 	}
 	return answered
 }
+
+// Every response of every pipelined request comes back whole, on its own
+// connection and in order, while eight connections pipeline at once into
+// one loop: the batch buffer, the wake-up queue and (pooled) the worker
+// hand-off and the tasks' buffers are shared by these connections in turn.
+// Each request names its connection and its place, and its answer repeats
+// that name, from a few bytes to past the response buffer (chunked) and past
+// a pooled flush (a piece handed to the loop while the handler runs).
+func TestPipelinesAnswerEachRequestUnderLoad(t *testing.T) {
+	forModes(t, func(t *testing.T, mode kahttp.Mode) {
+		_, addr := startServer(t, kahttp.Config{Mode: mode, Loops: 1},
+			func(w *kahttp.Response, r *kahttp.Request) {
+				body := pipelineAnswer(r.Path())
+				for len(body) > 0 { // in pieces, as a handler that streams
+					n := min(len(body), 3000)
+					if _, err := w.Write(body[:n]); err != nil {
+						return
+					}
+					body = body[n:]
+				}
+			})
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		defer cancel()
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		var checked atomic.Int64
+		for conn := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n, err := checkPipelines(ctx, addr, conn)
+				checked.Add(int64(n))
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			assert.NoError(t, err)
+		}
+		t.Logf("%s: %d pipelined responses checked", mode, checked.Load())
+		require.Positive(t, checked.Load())
+	})
+}
+
+// pipelineAnswer is the body /c<conn>/r<seq> gets: its path repeated, the
+// count varying with seq from one to past 64 KiB.
+func pipelineAnswer(path string) []byte {
+	seq := 0
+	if i := strings.LastIndex(path, "/r"); i >= 0 {
+		_, _ = fmt.Sscan(path[i+2:], &seq)
+	}
+	reps := []int{1, 3, 40, 300, 1, 9000}[seq%6] // 9000 × ~10 B: past a 64 KiB flush
+	return bytes.Repeat([]byte(path+";"), reps)
+}
+
+// checkPipelines sends batches of 12 distinct requests on one connection
+// until ctx ends and checks each answer's status, body and order.
+func checkPipelines(ctx context.Context, addr string, conn int) (int, error) {
+	c, err := net.DialTimeout("tcp", addr, ioTimeout)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	checked, seq := 0, 0
+	for ctx.Err() == nil {
+		var batch bytes.Buffer
+		first := seq
+		for range 12 {
+			fmt.Fprintf(&batch, "GET /c%d/r%d HTTP/1.1\r\nHost: x\r\n\r\n", conn, seq)
+			seq++
+		}
+		_ = c.SetDeadline(time.Now().Add(ioTimeout))
+		if _, err := c.Write(batch.Bytes()); err != nil {
+			return checked, err
+		}
+		for i := first; i < seq; i++ {
+			r, err := parseResponse(br, false)
+			if err != nil {
+				return checked, fmt.Errorf("connection %d, request %d: %w", conn, i, err)
+			}
+			path := fmt.Sprintf("/c%d/r%d", conn, i)
+			if r.Status != 200 || !bytes.Equal(r.Body, pipelineAnswer(path)) {
+				return checked, fmt.Errorf("connection %d, request %d: status %d, %d body bytes starting %q, want %d bytes of %q",
+					conn, i, r.Status, len(r.Body), r.Body[:min(len(r.Body), 40)], len(pipelineAnswer(path)), path)
+			}
+			checked++
+		}
+	}
+	return checked, nil
+}

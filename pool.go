@@ -267,11 +267,3 @@ func (p *pool) stop() {
 		w.tasks <- nil
 	}
 }
-
-// counts is how many workers run (busy or idle), how many are idle, and
-// how many tasks are queued.
-func (p *pool) counts() (workers, idle, queued int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.workers, len(p.ready), len(p.queue)
-}

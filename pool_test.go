@@ -394,6 +394,14 @@ func TestPoolIdleWorkersExit(t *testing.T) {
 	waitFor(t, func() bool { return runtime.NumGoroutine() <= before+1 }, "no goroutine left")
 }
 
+// counts is how many workers p runs (busy or idle), how many are idle,
+// and how many tasks are queued.
+func (p *pool) counts() (workers, idle, queued int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.workers, len(p.ready), len(p.queue)
+}
+
 func workersOf(p *pool) int { w, _, _ := p.counts(); return w }
 
 // waitFor polls cond for up to 5 s.

@@ -95,14 +95,16 @@ func (s *Server) Serve(ln net.Listener) error {
 			return err
 		}
 		delay = 0
-		s.stats.at(0).accepted.Add(1)
+		shard := nextShard.Add(1) // the connection's counters, as its blockingConn's (Loop)
+		st := s.stats.at(int(shard))
+		st.accepted.Add(1)
 		if s.draining.Load() {
-			s.stats.at(0).connClosed(reasonShutdown, 0)
+			st.connClosed(reasonShutdown, 0)
 			_ = c.Close()
 			continue
 		}
 		s.gconns.add(c)
-		go s.serveConn(c)
+		go s.serveConn(c, shard)
 	}
 }
 
@@ -141,8 +143,9 @@ func TLSConfig(certs ...tls.Certificate) *tls.Config {
 const plainHTTPAnswer = "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n" +
 	"Client sent an HTTP request to an HTTPS server.\n"
 
-// serveConn serves one listener connection until it closes.
-func (s *Server) serveConn(nc net.Conn) {
+// serveConn serves one listener connection until it closes; shard is the
+// counters' shard Serve took for it.
+func (s *Server) serveConn(nc net.Conn, shard uint32) {
 	defer s.gconns.remove(nc)
 	if tc, ok := nc.(*tls.Conn); ok {
 		_ = tc.SetDeadline(time.Now().Add(s.cfg.HeaderTimeout))
@@ -152,13 +155,13 @@ func (s *Server) serveConn(nc net.Conn) {
 				_ = rh.Conn.SetWriteDeadline(time.Now().Add(time.Second))
 				_, _ = io.WriteString(rh.Conn, plainHTTPAnswer)
 			}
-			s.stats.at(0).connClosed(reasonBadRequest, 0)
+			s.stats.at(int(shard)).connClosed(reasonBadRequest, 0)
 			_ = nc.Close()
 			return
 		}
 		_ = tc.SetDeadline(time.Time{})
 	}
-	o := &blockingConn{s: nc, timeout: s.cfg.WriteTimeout, shard: nextShard.Add(1)}
+	o := &blockingConn{s: nc, timeout: s.cfg.WriteTimeout, shard: shard}
 	sess := newSession(s, o, nc.RemoteAddr()) // arms the first request's timer
 	sess.inlineOnly, sess.listener = true, true
 	buf := bytebufferpool.Get()
@@ -200,7 +203,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	}
 	o.release()
 	if o.hijacked {
-		s.stats.at(0).connClosed(reasonHijacked, sess.served) // the handler's now, Shutdown's no more
+		sess.stats().connClosed(reasonHijacked, sess.served) // the handler's now, Shutdown's no more
 		return
 	}
 	_ = nc.Close()
@@ -208,7 +211,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	if reason == reasonNone {
 		reason = reasonClientClosed
 	}
-	s.stats.at(0).connClosed(reason, sess.served)
+	sess.stats().connClosed(reason, sess.served)
 }
 
 // looksLikeHTTP reports whether a TLS record header is the start of an
