@@ -139,18 +139,7 @@ func (r *Request) Query(name string) string {
 
 // LookupQuery is Query that also reports whether the parameter is present.
 func (r *Request) LookupQuery(name string) (string, bool) {
-	q := r.w.Query.Of(r.buf)
-	for len(q) > 0 {
-		var pair []byte
-		if i := bytes.IndexByte(q, '&'); i >= 0 {
-			pair, q = q[:i], q[i+1:]
-		} else {
-			pair, q = q, nil
-		}
-		key, val := pair, []byte(nil)
-		if i := bytes.IndexByte(pair, '='); i >= 0 {
-			key, val = pair[:i], pair[i+1:]
-		}
+	for key, val := range pairs(r.w.Query.Of(r.buf)) {
 		if r.unescapeEqual(key, name) {
 			return r.unescape(val), true
 		}
