@@ -85,6 +85,21 @@ type faultEnv struct {
 	procs map[*serverProc]bool
 }
 
+// newFaultEnv is an empty environment whose servers are stopped, and the
+// program ended, on Ctrl-C or SIGTERM. The caller defers stopAll.
+func newFaultEnv(pin *pinning) *faultEnv {
+	fx := &faultEnv{pin: pin, procs: map[*serverProc]bool{}}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		fmt.Fprintf(os.Stderr, "\nbench: %v: stopping the servers\n", sig)
+		fx.stopAll()
+		os.Exit(130)
+	}()
+	return fx
+}
+
 // start starts a fresh server process (with extra -serve flags).
 func (fx *faultEnv) start(name string, extra ...string) (*serverProc, error) {
 	p, err := startServerArgs(name, fx.pin, extra...)
@@ -226,16 +241,8 @@ func faultsMain(o *options) error {
 	}
 	fmt.Printf("fault scenarios: servers %s\n", strings.Join(names, ", "))
 
-	fx := &faultEnv{pin: pin, procs: map[*serverProc]bool{}}
+	fx := newFaultEnv(pin)
 	defer fx.stopAll()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		sig := <-sigs
-		fmt.Fprintf(os.Stderr, "\nbench: %v: stopping the servers\n", sig)
-		fx.stopAll()
-		os.Exit(130)
-	}()
 
 	var rows []faultRow
 	for _, sc := range scens {
@@ -249,15 +256,7 @@ func faultsMain(o *options) error {
 			fmt.Printf("  %-14s %s\n  %-14s -> %s (%.1fs)\n", n, figs, "", r.Verdict, r.Took.Seconds())
 		}
 	}
-	rep := &faultReport{
-		Date:    time.Now().UTC().Format("2006-01-02 15:04 MST"),
-		Command: o.commandStr,
-		Machine: machine.String(),
-		Pinning: pin.String(),
-		Elapsed: time.Since(start).Round(time.Second).String(),
-		Rows:    rows,
-		Scens:   scens,
-	}
+	rep := &faultReport{runHeader: newRunHeader(o, machine, pin, start), Rows: rows, Scens: scens}
 	md := rep.Markdown()
 	fmt.Printf("\nfinished in %s\n\n%s", rep.Elapsed, md)
 	if o.outDir != "" {

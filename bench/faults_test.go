@@ -116,7 +116,7 @@ func TestSelectFaultScenarios(t *testing.T) {
 
 func TestFaultReportMarkdown(t *testing.T) {
 	r := &faultReport{
-		Date: "2026-11-27 10:00 UTC", Command: "go run . -faults", Machine: "m", Pinning: "p", Elapsed: "2m",
+		runHeader: runHeader{Date: "2026-11-27 10:00 UTC", Command: "go run . -faults", Machine: "m", Pinning: "p", Elapsed: "2m"},
 		Rows: []faultRow{
 			{Scenario: "stream", Server: "kahttp-pool", Figures: "a | b", Verdict: "FAIL: 2 wrong"},
 			{Scenario: "stream", Server: "nethttp", Figures: "c\nd", Verdict: "ok"},

@@ -24,12 +24,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/kahttp/kahttp"
@@ -316,16 +314,8 @@ func tlsMain(o *options) error {
 	}
 	clientCfg := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}}
 
-	fx := &faultEnv{pin: pin, procs: map[*serverProc]bool{}}
+	fx := newFaultEnv(pin)
 	defer fx.stopAll()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		sig := <-sigs
-		fmt.Fprintf(os.Stderr, "\nbench: %v: stopping the servers\n", sig)
-		fx.stopAll()
-		os.Exit(130)
-	}()
 	procs := map[string]*serverProc{}
 	for _, n := range names {
 		p, err := fx.start(n, "-tls", "-tls-cert", certFile, "-tls-key", keyFile)
@@ -369,16 +359,7 @@ func tlsMain(o *options) error {
 			runs[n] = append(runs[n], best)
 		}
 	}
-	rep := &tlsReport{
-		Date:    time.Now().UTC().Format("2006-01-02 15:04 MST"),
-		Command: o.commandStr,
-		Machine: machine.String(),
-		Pinning: pin.String(),
-		Conns:   tlsConns,
-		Run:     d,
-		Rows:    summarizeTLS(names, runs),
-		Elapsed: time.Since(start).Round(time.Second).String(),
-	}
+	rep := &tlsReport{runHeader: newRunHeader(o, machine, pin, start), Conns: tlsConns, Run: d, Rows: summarizeTLS(names, runs)}
 	md := rep.Markdown()
 	fmt.Printf("\nfinished in %s\n\n%s", rep.Elapsed, md)
 	return writeResult(o.outDir, "tls.md", md)
@@ -447,17 +428,16 @@ func summarizeTLS(names []string, runs map[string][]tlsRun) []tlsRow {
 }
 
 type tlsReport struct {
-	Date, Command, Machine, Pinning string
-	Conns                           int
-	Run                             time.Duration
-	Rows                            []tlsRow
-	Elapsed                         string
+	runHeader
+	Conns int
+	Run   time.Duration
+	Rows  []tlsRow
 }
 
 func (r *tlsReport) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# TLS keep-alive: server CPU per request\n\n")
-	fmt.Fprintf(&b, "`%s`, %s, %s. %s; %s.\n\n", r.Command, r.Date, r.Elapsed, r.Machine, r.Pinning)
+	r.runHeader.markdown(&b)
 	fmt.Fprintf(&b, "%d keep-alive TLS connections (Go's crypto/tls client, certificate from kahttp.SelfSignedCert, verified), each looping GET /plaintext for %v per run; handshakes happen before each run and are not measured. Servers are fresh `-serve NAME -tls` processes with the same certificate and kahttp.TLSConfig; rounds interleave them, and a run with other load on the benchmark's CPUs over -noisy is measured again (up to -retries times, the quietest kept). Figures are medians over the rounds; the ratio is the median of the per-round ratios of CPU per request to %s's, with its range.\n\n", r.Conns, r.Run, baseline)
 	b.WriteString("| server | rounds | req/s | server CPU µs/req | CPU ratio to net/http | p50 µs | p99 µs | max other load |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|\n")

@@ -18,11 +18,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -184,25 +182,12 @@ func uploadsMain(o *options) error {
 	start, machine := startRun(pin)
 	fmt.Printf("upload scenario: servers %s; baseline for ratios: %s\n", strings.Join(names, ", "), baseline)
 
-	fx := &faultEnv{pin: pin, procs: map[*serverProc]bool{}}
+	fx := newFaultEnv(pin)
 	defer fx.stopAll()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		sig := <-sigs
-		fmt.Fprintf(os.Stderr, "\nbench: %v: stopping the servers\n", sig)
-		fx.stopAll()
-		os.Exit(130)
-	}()
 
 	gen := newUploadGen(uploadBlock, uploadChunk, 10)
 	sums := map[int64]string{}
-	rep := &uploadReport{
-		Date:    time.Now().UTC().Format("2006-01-02 15:04 MST"),
-		Command: o.commandStr,
-		Machine: machine.String(),
-		Pinning: pin.String(),
-	}
+	rep := &uploadReport{runHeader: newRunHeader(o, machine, pin, start)}
 	for _, c := range cases {
 		if time.Since(start) > uploadBudget {
 			rep.Skipped = append(rep.Skipped, c.Name())
@@ -227,7 +212,7 @@ func uploadsMain(o *options) error {
 		}
 		rep.Rows = append(rep.Rows, rows...)
 	}
-	rep.Elapsed = time.Since(start).Round(time.Second).String()
+	rep.finish(start)
 	md := rep.Markdown()
 	fmt.Printf("\nfinished in %s\n\n%s", rep.Elapsed, md)
 	if o.outDir != "" {

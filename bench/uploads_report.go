@@ -238,9 +238,9 @@ func fmtGrowth(b int64) string {
 
 // uploadReport is one upload run.
 type uploadReport struct {
-	Date, Command, Machine, Pinning, Elapsed string
-	Rows                                     []*uploadRow
-	Skipped                                  []string
+	runHeader
+	Rows    []*uploadRow
+	Skipped []string
 	// HashMsPerMiB is SHA-256 alone on this machine, per MiB: the client
 	// hashing the largest body for its expected answer (0: unknown).
 	HashMsPerMiB float64
@@ -250,8 +250,7 @@ type uploadReport struct {
 func (rep *uploadReport) Markdown() string {
 	var b strings.Builder
 	b.WriteString("# Upload scenario\n\n")
-	fmt.Fprintf(&b, "- date: %s\n- command: `%s` (in bench/)\n- machine: %s\n- pinning: %s\n- wall time: %s\n\n",
-		rep.Date, rep.Command, rep.Machine, rep.Pinning, rep.Elapsed)
+	rep.runHeader.markdown(&b)
 	fmt.Fprintf(&b, "POST /upload; the handler reads the body as it arrives into SHA-256 and answers `<bytes> <sha256 hex>`, "+
 		"checked for every upload. The client streams the body from a %s block of pseudo-random bytes, repeated, "+
 		"in %d KiB writes (chunked: %d KiB chunks), on a new connection per upload. "+

@@ -18,10 +18,8 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -232,16 +230,8 @@ func wsIdleMain(o *options) error {
 	start, machine := startRun(pin)
 	fmt.Printf("idle WebSocket: servers %s; %d connections, %d rounds, a fresh process per server and round\n", strings.Join(names, ", "), n, rounds)
 
-	fx := &faultEnv{pin: pin, procs: map[*serverProc]bool{}}
+	fx := newFaultEnv(pin)
 	defer fx.stopAll()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		sig := <-sigs
-		fmt.Fprintf(os.Stderr, "\nbench: %v: stopping the servers\n", sig)
-		fx.stopAll()
-		os.Exit(130)
-	}()
 	runs := map[string][]wsIdleRun{}
 	for r := 1; r <= rounds; r++ {
 		if r > 1 && time.Since(start) > wsIdleBudget {
@@ -255,15 +245,7 @@ func wsIdleMain(o *options) error {
 			runs[name] = append(runs[name], run)
 		}
 	}
-	rep := &wsIdleReport{
-		Date:    time.Now().UTC().Format("2006-01-02 15:04 MST"),
-		Command: o.commandStr,
-		Machine: machine.String(),
-		Pinning: pin.String(),
-		Conns:   n,
-		Rows:    summarizeWSIdle(names, runs),
-		Elapsed: time.Since(start).Round(time.Second).String(),
-	}
+	rep := &wsIdleReport{runHeader: newRunHeader(o, machine, pin, start), Conns: n, Rows: summarizeWSIdle(names, runs)}
 	md := rep.Markdown()
 	fmt.Printf("\nfinished in %s\n\n%s", rep.Elapsed, md)
 	return writeResult(o.outDir, "ws-idle.md", md)
@@ -317,16 +299,15 @@ func summarizeWSIdle(names []string, runs map[string][]wsIdleRun) []wsIdleRow {
 }
 
 type wsIdleReport struct {
-	Date, Command, Machine, Pinning string
-	Conns                           int
-	Rows                            []wsIdleRow
-	Elapsed                         string
+	runHeader
+	Conns int
+	Rows  []wsIdleRow
 }
 
 func (r *wsIdleReport) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Idle WebSocket connections: server RSS per connection\n\n")
-	fmt.Fprintf(&b, "`%s`, %s, %s. %s; %s.\n\n", r.Command, r.Date, r.Elapsed, r.Machine, r.Pinning)
+	r.runHeader.markdown(&b)
 	fmt.Fprintf(&b, "%d WebSocket connections to GET /ws (gorilla/websocket v1.5.3's Upgrader echoing; kahttp through nethttp.Wrap, which hijacks the connection onto a goroutine of its own, net/http on http.Server), opened with gorilla's Dialer, each sending one message and reading its echo, then idle for %v. A fresh server process per server and round, one warm-up connection (opened and closed) before the first VmRSS reading. RSS/conn is (VmRSS with the connections open - VmRSS before) / connections; medians over the rounds; the ratio is the median of the per-round ratios to %s's, with its range.\n\n", r.Conns, wsIdleSettle, baseline)
 	b.WriteString("| server | rounds | RSS before | RSS with the connections | RSS/conn | ratio to net/http | threads |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
