@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"sort"
 	"strconv"
@@ -107,6 +108,22 @@ func routeOf(method, target string) string {
 
 // shutdownGrace bounds a server's graceful shutdown in -serve mode.
 const shutdownGrace = 5 * time.Second
+
+// serveUntilStop runs serve until stop is closed, then drains with
+// shutdown within shutdownGrace; it returns serve's error if serving ends
+// first.
+func serveUntilStop(stop <-chan struct{}, serve func() error, shutdown func(context.Context) error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- serve() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-stop:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return shutdown(ctx)
+}
 
 // registry holds the servers compiled into this binary; servers_kahttp.go
 // adds the kahttp servers from its init().

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/sha256"
 	"io"
 	"strconv"
@@ -123,14 +122,5 @@ func newFastHTTPServer(uploads bool) *fasthttp.Server {
 // (StreamRequestBody, MaxRequestBodySize 1 GiB) and has POST /upload.
 func runFastHTTP(addr string, stop <-chan struct{}) error {
 	srv := newFastHTTPServer(serveUploads)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe(addr) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-stop:
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	return srv.ShutdownWithContext(ctx)
+	return serveUntilStop(stop, func() error { return srv.ListenAndServe(addr) }, srv.ShutdownWithContext)
 }

@@ -137,16 +137,7 @@ func runKahttpTLS(srv *kahttp.Server, addr string, stop <-chan struct{}) error {
 	if err != nil {
 		return err
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(tls.NewListener(ln, cfg)) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-stop:
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	return srv.Shutdown(ctx)
+	return serveUntilStop(stop, func() error { return srv.Serve(tls.NewListener(ln, cfg)) }, srv.Shutdown)
 }
 
 // runKahttp takes the whole Config so this file names no more of the API

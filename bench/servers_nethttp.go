@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"errors"
@@ -122,7 +121,7 @@ func runNetHTTP(addr string, stop <-chan struct{}) error {
 		h = mux
 	}
 	srv := &http.Server{Addr: addr, Handler: h}
-	errc := make(chan error, 1)
+	serve := srv.ListenAndServe
 	if serveTLS {
 		// The same certificate and tls.Config as the kahttp server's
 		// (no "h2" in NextProtos: HTTP/1.1 like kahttp).
@@ -134,16 +133,7 @@ func runNetHTTP(addr string, stop <-chan struct{}) error {
 		if err != nil {
 			return err
 		}
-		go func() { errc <- srv.Serve(tls.NewListener(ln, cfg)) }()
-	} else {
-		go func() { errc <- srv.ListenAndServe() }()
+		serve = func() error { return srv.Serve(tls.NewListener(ln, cfg)) }
 	}
-	select {
-	case err := <-errc:
-		return err
-	case <-stop:
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	return srv.Shutdown(ctx)
+	return serveUntilStop(stop, serve, srv.Shutdown)
 }
