@@ -206,7 +206,7 @@ func TestIntegrationTLSWebSocket(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	rt := kahttp.NewRouter()
-	rt.GET("/ws", nethttp.Wrap(wsEcho(t)))
+	rt.GET("/ws", nethttp.Wrap(wsEcho()))
 	rt.GET("/native", kahttp.HandlerFunc(nativeEcho))
 	srv := kahttp.NewServer(rt, kahttp.Config{})
 	served := make(chan error, 1)

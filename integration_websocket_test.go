@@ -19,7 +19,7 @@ import (
 )
 
 // wsEcho is a gorilla/websocket echo server, as a net/http handler.
-func wsEcho(t *testing.T) http.Handler {
+func wsEcho() http.Handler {
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
@@ -62,7 +62,7 @@ func nativeEcho(w *kahttp.Response, r *kahttp.Request) {
 
 func startWS(t *testing.T) string {
 	rt := kahttp.NewRouter()
-	rt.GET("/ws", nethttp.Wrap(wsEcho(t)))
+	rt.GET("/ws", nethttp.Wrap(wsEcho()))
 	rt.GET("/native", kahttp.HandlerFunc(nativeEcho))
 	rt.GET("/plain", kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
 		_, _ = w.WriteString("plain")
