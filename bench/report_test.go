@@ -62,22 +62,18 @@ func TestMarkdownTargetsLargeMachine(t *testing.T) {
 	run := fixedRun()
 	run.ServerCPUs = 8
 	md := run.Markdown()
-	for _, want := range []string{
+	mdContains(t, md,
 		"Targets (issue 14's 8-core goals",
 		"keepalive/c64: kahttp-pool req/s ÷ kahttp-inline | 0.86× | ≥ 0.90× | no |",
 		"keepalive/c64: kahttp-pool CPU/req ÷ kahttp-inline | 1.20× | ≤ 1.15× | no |",
 		"keepalive/c64: kahttp-inline req/s ÷ fasthttp | 1.08× | ≥ 1.00× | yes |",
 		"keepalive/c64: kahttp-inline CPU/req ÷ fasthttp | 0.62× | ≤ 0.75× | yes |",
-	} {
-		if !strings.Contains(md, want) {
-			t.Errorf("markdown lacks %q:\n%s", want, md)
-		}
-	}
+	)
 }
 
 func TestMarkdown(t *testing.T) {
 	md := fixedRun().Markdown()
-	for _, want := range []string{
+	mdContains(t, md,
 		"| keepalive/c64 | kahttp-inline | 70000 | 1.75× |",
 		"| 5.00µs | 0.25× |",
 		"| 500µs (1.00×) | 2.00ms (1.00×) | 9.00ms (1.00×) |",
@@ -87,11 +83,7 @@ func TestMarkdown(t *testing.T) {
 		"pipelined/p16-c64: kahttp-inline CPU/req | 1.00 µs | ≤ 1.00 µs | yes |",
 		"idle: kahttp-inline RSS per connection | 1000 B | ≤ 1.2 KB (1200 B) | yes |",
 		"`go run . -quick`",
-	} {
-		if !strings.Contains(md, want) {
-			t.Errorf("markdown lacks %q:\n%s", want, md)
-		}
-	}
+	)
 	// Every row of a table has as many cells as its header.
 	var cols int
 	for _, l := range strings.Split(md, "\n") {
@@ -277,5 +269,15 @@ func TestParseCPUList(t *testing.T) {
 	}
 	if _, _, ok := splitCPUs([]int{0}); ok {
 		t.Error("one CPU cannot be split")
+	}
+}
+
+// mdContains fails t for each of wants that md does not contain.
+func mdContains(t *testing.T, md string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
 	}
 }
