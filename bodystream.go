@@ -1,13 +1,12 @@
 package kahttp
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"os"
-	"strings"
 	"sync"
 
+	"github.com/kahttp/kahttp/internal/wire"
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -28,38 +27,40 @@ const streamAbove = 64 << 10
 // yet handed out (chunk-size lines, and the bytes read past the body).
 const bodyReadBuf = 16 << 10
 
-// maxChunkLine bounds a chunk-size line or a trailer line of a streamed body.
-const maxChunkLine = 4 << 10
-
 // bodySource is where a stream reads more bytes and writes 100 Continue.
 type bodySource interface {
 	read(p []byte) (int, error)
 	write(b []byte) error
 }
 
-// Errors a streamed body's Read returns. They are *RequestError, so
-// WriteError and ErrorStatus answer with their status.
+// Errors a streamed body's Read returns besides those of the chunked
+// grammar (wire's, as RequestError: see bodyError). They are *RequestError,
+// so WriteError and ErrorStatus answer with their status.
 var (
-	errStreamTooLarge = &RequestError{Status: StatusPayloadTooLarge, Reason: "request body too large"}
-	errStreamChunk    = &RequestError{Status: StatusBadRequest, Reason: "malformed chunked request body"}
-	errStreamCut      = &RequestError{Status: StatusBadRequest, Reason: "request body cut short",
+	errStreamCut = &RequestError{Status: StatusBadRequest, Reason: "request body cut short",
 		Err: io.ErrUnexpectedEOF}
-	errStreamTimeout = &RequestError{Status: StatusRequestTimeout, Reason: "request body not received in time",
+	errStreamTimeout = &RequestError{Status: StatusRequestTimeout, Reason: reasonNotInTime,
 		Err: os.ErrDeadlineExceeded}
 )
+
+// reasonNotInTime is the reason of every 408: a head or a body, held or
+// streamed, that did not arrive in time.
+const reasonNotInTime = "request not received in time"
 
 type streamState uint8
 
 const (
 	streamData     streamState = iota // body bytes: left of them (in this chunk)
-	streamSize                        // chunked: a chunk-size line next
-	streamCRLF                        // chunked: the CRLF after a chunk's data next
-	streamTrailers                    // chunked: trailer lines up to an empty one
+	streamSize                        // chunked: a chunk-size line next (wire.ChunkLine)
+	streamCRLF                        // chunked: the CRLF after a chunk's data next (wire.ChunkDataEnd)
+	streamTrailers                    // chunked: the trailer section next (wire.Trailers)
 	streamDone                        // the whole body was read
 )
 
 // bodyStream is a request body read while it arrives: Content-Length or
-// chunked, decoded on the fly, bounded by limit. Used by one goroutine.
+// chunked, decoded on the fly by the parser's own chunked grammar, bounded
+// by lim (MaxBody, and MaxHeaderBytes/MaxFields for the trailers). Used by
+// one goroutine.
 type bodyStream struct {
 	src     bodySource
 	buf     *bytebufferpool.ByteBuffer // received and not handed out: buf.B[off:]
@@ -68,7 +69,7 @@ type bodyStream struct {
 	state   streamState
 	left    int64 // body bytes left (Content-Length), or left in this chunk
 	total   int64 // body bytes handed out
-	limit   int64
+	lim     *wire.Limits
 	err     error // sticky
 
 	// expect100: the client waits for 100 Continue before sending the
@@ -76,7 +77,8 @@ type bodyStream struct {
 	expect100, sent100 bool
 	w                  *Response
 	whole              *bytebufferpool.ByteBuffer // Body(): the body read whole
-	trail              *bytebufferpool.ByteBuffer // chunked trailer lines, each ended by \n
+	trail              *bytebufferpool.ByteBuffer // the chunked trailer section, as received
+	trailers           []wire.Field               // its fields: spans into trail
 }
 
 // trailer is the value of the trailer field name, once the body is read.
@@ -84,16 +86,8 @@ func (b *bodyStream) trailer(name string) string {
 	if b.trail == nil {
 		return ""
 	}
-	for rest := b.trail.B; len(rest) > 0; {
-		i := bytes.IndexByte(rest, '\n')
-		line := rest[:i]
-		rest = rest[i+1:]
-		k, v, _ := bytes.Cut(line, []byte{':'})
-		if strings.EqualFold(string(k), name) {
-			return string(bytes.Trim(v, " \t"))
-		}
-	}
-	return ""
+	v, _ := lookupField(b.trail.B, b.trailers, name)
+	return v
 }
 
 // length is the body's length: its Content-Length, or once a chunked body
@@ -108,8 +102,8 @@ func (b *bodyStream) length() int64 {
 	return -1
 }
 
-func newBodyStream(src bodySource, received []byte, cl int64, chunked, expect100 bool, limit int64) *bodyStream {
-	b := &bodyStream{src: src, buf: bytebufferpool.Get(), chunked: chunked, limit: limit,
+func newBodyStream(src bodySource, received []byte, cl int64, chunked, expect100 bool, lim *wire.Limits) *bodyStream {
+	b := &bodyStream{src: src, buf: bytebufferpool.Get(), chunked: chunked, lim: lim,
 		expect100: expect100, left: cl}
 	b.buf.B = append(b.buf.B[:0], received...)
 	if chunked {
@@ -150,56 +144,66 @@ func (b *bodyStream) Read(p []byte) (int, error) {
 			n, err := b.readData(p[:min(int64(len(p)), b.left)])
 			b.left -= int64(n)
 			b.total += int64(n)
-			if b.total > b.limit {
-				return 0, b.fail(errStreamTooLarge)
+			if b.total > b.lim.MaxBody {
+				return 0, b.fail(wire.ErrBodyTooLarge)
 			}
 			if n > 0 {
 				return n, nil
 			}
 			return 0, b.fail(err)
 		case streamCRLF:
-			line, err := b.line()
-			if err != nil {
+			if err := b.next(func(in []byte) (int, error) { return 2, wire.ChunkDataEnd(in) }); err != nil {
 				return 0, b.fail(err)
-			}
-			if len(line) != 0 {
-				return 0, b.fail(errStreamChunk)
 			}
 			b.state = streamSize
 		case streamSize:
-			line, err := b.line()
+			var size int64
+			err := b.next(func(in []byte) (n int, err error) {
+				size, n, err = wire.ChunkLine(in)
+				return n, err
+			})
 			if err != nil {
 				return 0, b.fail(err)
 			}
-			size, ok := chunkSize(line)
-			if !ok {
-				return 0, b.fail(errStreamChunk)
-			}
-			if b.total+size > b.limit {
-				return 0, b.fail(errStreamTooLarge)
+			if b.total+size > b.lim.MaxBody {
+				return 0, b.fail(wire.ErrBodyTooLarge)
 			}
 			b.left, b.state = size, streamData
 			if size == 0 {
 				b.state = streamTrailers
 			}
 		case streamTrailers:
-			for n := 0; ; n++ {
-				line, err := b.line()
-				if err != nil {
-					return 0, b.fail(err)
+			err := b.next(func(in []byte) (n int, err error) {
+				b.trailers, n, err = wire.Trailers(in, b.trailers[:0], b.lim)
+				if err == nil && len(b.trailers) > 0 {
+					b.trail = bytebufferpool.Get() // the fields' spans point into it
+					b.trail.B = append(b.trail.B[:0], in[:n]...)
 				}
-				if len(line) == 0 {
-					break
-				}
-				if n >= 64 || bytes.IndexByte(line, ':') <= 0 {
-					return 0, b.fail(errStreamChunk)
-				}
-				if b.trail == nil {
-					b.trail = bytebufferpool.Get()
-				}
-				b.trail.B = append(append(b.trail.B, line...), '\n')
+				return n, err
+			})
+			if err != nil {
+				return 0, b.fail(err)
 			}
 			b.state = streamDone
+		}
+	}
+}
+
+// next runs parse, a piece of the chunked grammar, on the bytes received
+// and not handed out, reading more while it needs more (wire.ErrNeedMore:
+// each piece bounds how much it may need), and consumes what it parsed.
+func (b *bodyStream) next(parse func(in []byte) (int, error)) error {
+	for {
+		n, err := parse(b.buf.B[b.off:])
+		if err == nil {
+			b.off += n
+			return nil
+		}
+		if err != wire.ErrNeedMore {
+			return err
+		}
+		if err := b.fill(); err != nil {
+			return err
 		}
 	}
 }
@@ -261,27 +265,6 @@ func (b *bodyStream) readData(p []byte) (int, error) {
 	return n, err
 }
 
-// line returns the next CRLF-ended line without its CRLF, reading more as
-// needed; a line past maxChunkLine or ended by a lone LF is malformed.
-func (b *bodyStream) line() ([]byte, error) {
-	for {
-		rest := b.buf.B[b.off:]
-		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-			if i == 0 || rest[i-1] != '\r' || bytes.IndexByte(rest[:i-1], '\r') >= 0 {
-				return nil, errStreamChunk
-			}
-			b.off += i + 1
-			return rest[:i-1], nil
-		}
-		if len(rest) > maxChunkLine {
-			return nil, errStreamChunk
-		}
-		if err := b.fill(); err != nil {
-			return nil, err
-		}
-	}
-}
-
 // fill reads more into buf, after moving what is left to its start.
 func (b *bodyStream) fill() error {
 	n := copy(b.buf.B, b.buf.B[b.off:])
@@ -307,55 +290,25 @@ func (b *bodyStream) fail(err error) error {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		err = errStreamTimeout
 	default:
-		var re *RequestError
-		if !errors.As(err, &re) {
-			err = &RequestError{Status: StatusBadRequest, Reason: "request body: " + err.Error(), Err: err}
-		}
+		err = bodyError(err)
 	}
 	b.err = err
 	return err
 }
 
-// chunkSize parses a chunk-size line: hex digits, then optionally
-// whitespace and ";" extensions (RFC 9112 §7.1.1), as the parser does.
-func chunkSize(line []byte) (int64, bool) {
-	var n int64
-	i := 0
-	for ; i < len(line); i++ {
-		v := hexDigit(line[i])
-		if v < 0 {
-			break
-		}
-		if i >= 15 {
-			return 0, false
-		}
-		n = n<<4 | int64(v)
+// bodyError is err as a *RequestError: the parser's own errors keep their
+// status and reason, so a body refused while it streams reads as the same
+// body refused held whole.
+func bodyError(err error) error {
+	var re *RequestError
+	if errors.As(err, &re) {
+		return err
 	}
-	if i == 0 {
-		return 0, false
+	var we *wire.Error
+	if errors.As(err, &we) {
+		return &RequestError{Status: we.Status, Reason: we.Reason}
 	}
-	rest := bytes.TrimLeft(line[i:], " \t")
-	if len(rest) > 0 && rest[0] != ';' || len(rest) == 0 && len(line) > i {
-		return 0, false // whitespace only before an extension
-	}
-	for _, c := range rest {
-		if c < ' ' && c != '\t' || c == 0x7f {
-			return 0, false
-		}
-	}
-	return n, true
-}
-
-func hexDigit(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c && c <= 'f':
-		return int(c-'a') + 10
-	case 'A' <= c && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
+	return &RequestError{Status: StatusBadRequest, Reason: "request body: " + err.Error(), Err: err}
 }
 
 // readWhole reads the rest of the body into memory, for Body and the
@@ -398,5 +351,5 @@ func (b *bodyStream) release() {
 			bytebufferpool.Put(bb)
 		}
 	}
-	b.buf, b.whole, b.trail, b.src, b.w = nil, nil, nil, nil, nil
+	b.buf, b.whole, b.trail, b.trailers, b.src, b.w = nil, nil, nil, nil, nil, nil
 }

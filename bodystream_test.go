@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kahttp/kahttp/internal/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -64,7 +65,9 @@ func TestBodyStream(t *testing.T) {
 			if limit == 0 {
 				limit = 1 << 20
 			}
-			b := newBodyStream(src, []byte(tt.received), tt.cl, tt.chunked, tt.expect100, limit)
+			lim := wire.DefaultLimits
+			lim.MaxBody = limit
+			b := newBodyStream(src, []byte(tt.received), tt.cl, tt.chunked, tt.expect100, &lim)
 			defer b.release()
 			got, err := io.ReadAll(b)
 			if tt.err != 0 {

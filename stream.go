@@ -163,7 +163,7 @@ func (s *session) serveStream(fd int, in *bytebufferpool.ByteBuffer, req *Reques
 	}
 
 	w := &req.w
-	body := newBodyStream(o, in.B[w.HeadEnd:], w.ContentLength, w.Chunked, w.Expect100, req.limits.MaxBody)
+	body := newBodyStream(o, in.B[w.HeadEnd:], w.ContentLength, w.Chunked, w.Expect100, &req.limits)
 	req.stream = body
 	resp := s.begin(req)
 	body.w = resp

@@ -16,7 +16,8 @@ func parseChunked(buf []byte, r *Request, lim *Limits) (int, error) {
 			return 0, err
 		}
 		if size == 0 {
-			end, err := parseTrailers(buf, data, r, lim)
+			trailers, end, err := parseTrailers(buf, data, r.Trailers[:0], lim)
+			r.Trailers = trailers
 			if err != nil {
 				return 0, err
 			}
@@ -26,25 +27,54 @@ func parseChunked(buf []byte, r *Request, lim *Limits) (int, error) {
 		if r.decoded+size > lim.MaxBody {
 			return 0, ErrBodyTooLarge
 		}
-		// The data ends in CRLF, not a lone LF: see chunkHeader.
 		next := data + int(size)
 		if next >= len(buf) {
 			r.want = next + 2 // the chunk's data and its CRLF
 			return 0, ErrNeedMore
 		}
-		if buf[next] != '\r' {
-			return 0, ErrChunkData
-		}
-		if next+1 == len(buf) {
-			return 0, ErrNeedMore
-		}
-		if buf[next+1] != '\n' {
-			return 0, ErrChunkData
+		if err := ChunkDataEnd(buf[next:]); err != nil {
+			return 0, err
 		}
 		next += 2
 		r.decoded += size
 		p, r.scanOff = next, next
 	}
+}
+
+// The chunked grammar below is the only one: Parse reads a body held whole
+// with it, and a body that streams (kahttp's bodyStream) reads its chunk
+// lines, data ends and trailers with ChunkLine, ChunkDataEnd and Trailers,
+// so the same bytes get the same verdict however they arrive. Two parsers
+// that disagree on a chunk line are a request smuggling vector.
+
+// ChunkLine parses the chunk-size line at the start of b
+// ("chunk-size [chunk-ext] CRLF"): the chunk's size and the line's length.
+// ErrNeedMore while the line is not all in b (it may be up to 4 KiB).
+func ChunkLine(b []byte) (size int64, n int, err error) { return chunkHeader(b, 0) }
+
+// ChunkDataEnd checks the CRLF that must follow a chunk's data, at the
+// start of b: ErrNeedMore while b is shorter, ErrChunkData for anything
+// else (a lone LF included: see chunkHeader).
+func ChunkDataEnd(b []byte) error {
+	switch {
+	case len(b) == 0:
+		return ErrNeedMore
+	case b[0] != '\r':
+		return ErrChunkData
+	case len(b) == 1:
+		return ErrNeedMore
+	case b[1] != '\n':
+		return ErrChunkData
+	}
+	return nil
+}
+
+// Trailers parses the trailer section at the start of b, up to and
+// including the empty line that ends it: its length, and its fields
+// appended to fields (spans into b). ErrNeedMore while it is not all in b;
+// bounded by lim's MaxHeaderBytes and MaxFields as the header section is.
+func Trailers(b []byte, fields []Field, lim *Limits) ([]Field, int, error) {
+	return parseTrailers(b, 0, fields, lim)
 }
 
 // chunkHeader parses "chunk-size [chunk-ext] CRLF" at p: the size and where the data starts.
@@ -183,39 +213,39 @@ func quotedStringEnd(b []byte, i int) int {
 	return -1
 }
 
-// parseTrailers parses the trailer section at p up to its empty line.
-func parseTrailers(buf []byte, p int, r *Request, lim *Limits) (int, error) {
+// parseTrailers parses the trailer section at p up to its empty line,
+// appending its fields to fields.
+func parseTrailers(buf []byte, p int, fields []Field, lim *Limits) ([]Field, int, error) {
 	start := p
-	r.Trailers = r.Trailers[:0]
 	for {
 		if p-start > lim.MaxHeaderBytes {
-			return 0, ErrHeadersTooLarge
+			return fields, 0, ErrHeadersTooLarge
 		}
 		if p >= len(buf) {
-			return 0, ErrNeedMore
+			return fields, 0, ErrNeedMore
 		}
 		switch buf[p] {
 		case '\n':
-			return p + 1, nil
+			return fields, p + 1, nil
 		case '\r':
 			if p+1 == len(buf) {
-				return 0, ErrNeedMore
+				return fields, 0, ErrNeedMore
 			}
 			if buf[p+1] != '\n' {
-				return 0, ErrBareCR
+				return fields, 0, ErrBareCR
 			}
-			return p + 2, nil
+			return fields, p + 2, nil
 		case ' ', '\t':
-			return 0, ErrObsFold
+			return fields, 0, ErrObsFold
 		}
-		if len(r.Trailers) >= lim.MaxFields { // as in parseFields
-			return 0, ErrTooManyFields
+		if len(fields) >= lim.MaxFields { // as in parseFields
+			return fields, 0, ErrTooManyFields
 		}
 		f, next, err := parseField(buf, p, start, lim.MaxHeaderBytes)
 		if err != nil {
-			return 0, err
+			return fields, 0, err
 		}
-		r.Trailers = append(r.Trailers, f)
+		fields = append(fields, f)
 		p = next
 	}
 }
