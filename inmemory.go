@@ -135,7 +135,7 @@ func (srv *Server) ServeInMemory(remote net.Addr) *MemConn {
 		remote = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1234}
 	}
 	c := newMemConn()
-	return &MemConn{s: newSession(srv, c, remote), c: c, timeout: 10 * time.Second}
+	return &MemConn{s: newLoopSession(srv, c, remote), c: c, timeout: 10 * time.Second}
 }
 
 // SetTimeout bounds how long Write waits for pooled handlers (10 s).
@@ -156,7 +156,7 @@ func (m *MemConn) Write(p []byte) (int, error) {
 	timer := time.NewTimer(m.timeout)
 	defer timer.Stop()
 	for {
-		n := m.s.traffic(m.in)
+		n, _ := m.s.traffic(m.in)
 		m.in = m.in[:copy(m.in, m.in[n:])]
 		m.c.settle()
 		if m.c.closing {

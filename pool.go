@@ -73,15 +73,6 @@ func acquireTask(s *session) *task {
 	return t
 }
 
-// item is one request of a batch with what the loop decided for it.
-type item struct {
-	req    *Request
-	h      Handler
-	keep   bool // the keep-alive policy's verdict before the handler runs
-	reason closeReason
-	left   int
-}
-
 // A batch stops growing at maxBatch requests or maxBatchBytes of them.
 const (
 	maxBatch      = 32

@@ -44,7 +44,7 @@ func benchSession(b *testing.B, h Handler, mode Mode, req string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if n := m.s.traffic(in); n != len(in) {
+		if n := m.traffic(in); n != len(in) {
 			if m.s.t == nil {
 				b.Fatalf("consumed %d of %d", n, len(in))
 			}

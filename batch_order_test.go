@@ -34,14 +34,14 @@ func TestPooledResponseWaitsForQueuedWrites(t *testing.T) {
 			m.c.quietAsync = true // only the worker's last wake-up runs Traffic
 			in := []byte("GET /stream " + proto + "\r\nHost: x\r\n\r\n")
 			deadline := time.After(5 * time.Second)
-			in = in[m.s.traffic(in):]
+			in = in[m.traffic(in):]
 			m.c.settle()
 			for m.s.t != nil && !m.c.closing {
 				select {
 				case <-m.c.woken:
 					// The stale wake-up first: Traffic and its batch reach
 					// the socket before the writes queued after the wake-up.
-					in = in[m.s.traffic(in):]
+					in = in[m.traffic(in):]
 					_ = m.c.Flush()
 					m.c.settle()
 				case <-time.After(20 * time.Millisecond):

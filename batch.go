@@ -35,7 +35,7 @@ import (
 // If the connection goes away meanwhile, gone [loop] marks it closed and
 // cancels the requests' contexts; the worker finishes and drops the
 // batch (dropPooled). A client that half-closed is still owed its
-// answers: they go through orphan.go's dup of the socket.
+// answers: they go through a dup of the socket (runOrphan).
 
 // batchState is where a connection's pooled batch is. Transitions, each
 // under session.mu: none → running (dispatch, loop: handed to a worker);
@@ -50,8 +50,6 @@ const (
 	batchRunning                   // a worker runs it
 	batchDone                      // its responses are complete, not yet sent
 )
-
-var busyNote = "503 Service Unavailable: server busy\n"
 
 // dispatch hands the batch to the pool. Its requests are copied out of the
 // connection's buffer in one piece (raw, the task's own), so they stay
@@ -82,12 +80,12 @@ func (s *session) dispatch(raw []byte) {
 	s.mu.Unlock()
 	t.counted.rejected.Add(int64(len(t.items)))
 	for i, it := range t.items {
+		t.items[i].req = nil
 		if s.c.Closing() {
 			releaseRequest(it.req) // not answered: an earlier response closed the connection
 			continue
 		}
-		t.items[i].req = nil
-		s.answer(it, &busyNote)
+		s.busy(it)
 	}
 	t.items = t.items[:0]
 	s.releaseTask(true)
@@ -108,16 +106,12 @@ func (s *session) runPooled(t *task) {
 			t.counted.requests.Add(-int64(len(t.items) - i))
 			break
 		}
-		w := acquireResponse(it.req, s.srv, &t.sink, it.keep, it.reason, it.left)
-		s.run(it.h, w, it.req)
-		w.finish()
-		t.keep, t.reason = w.keepAlive, w.reason
-		releaseResponse(w) // here, where it was taken: sync.Pool is per P
+		t.keep, t.reason = s.exchange(it, &t.sink)
 	}
 
 	s.mu.Lock()
 	s.batch = batchDone
-	closed, orphan, c := s.closed, s.orphan, s.c // runOrphan may replace s.c once the batch is done
+	closed, orphan, c := s.closed, s.bc, s.lc // runOrphan may replace them once the batch is done
 	s.mu.Unlock()
 	switch {
 	case orphan != nil:
@@ -200,7 +194,7 @@ func (p *pooledSink) buffer() *bytebufferpool.ByteBuffer { return p.buf }
 func (p *pooledSink) flush() error {
 	s := p.s
 	s.mu.Lock()
-	closed, orphan := s.closed, s.orphan
+	closed, orphan := s.closed, s.bc
 	s.mu.Unlock()
 	if closed && orphan != nil {
 		return s.writeOrphan(p.buf) // half-closed: straight to the dup'd socket
@@ -232,13 +226,13 @@ func (p *pooledSink) flush() error {
 	}
 	n := int64(len(b.B))
 	s.unsent.Add(n)
-	err := s.c.AsyncWrite(b.B, func(err error) { // on the loop
+	err := s.lc.AsyncWrite(b.B, func(err error) { // on the loop
 		left := s.unsent.Add(-n)
 		s.mu.Lock()
 		wake := left == 0 && s.batch == batchDone // the batch waits for this write to complete
 		switch {
-		case err != nil && s.orphan != nil:
-			s.orphan.redo = append(s.orphan.redo, b) // the orphan sends it, in order
+		case err != nil && s.bc != nil:
+			s.bc.redo = append(s.bc.redo, b) // the orphan sends it, in order
 		case err == nil && len(p.spare) <= s.srv.cfg.MaxOutboundBytes/flushAt:
 			p.spare = append(p.spare, b) // kept with its length: bytebufferpool sizes by it
 		default:
@@ -251,7 +245,7 @@ func (p *pooledSink) flush() error {
 			s.signalDrain() // an orphan waits for the last one (orphanCatchUp)
 		}
 		if wake {
-			s.c.Wake()
+			s.lc.Wake()
 		}
 	})
 	if err != nil {
@@ -262,7 +256,7 @@ func (p *pooledSink) flush() error {
 	}
 	for !s.mayFlush() {
 		s.mu.Lock()
-		closed, orphan := s.closed, s.orphan // read with the channel made, so gone() cannot miss signalling it
+		closed, orphan := s.closed, s.bc // read with the channel made, so gone() cannot miss signalling it
 		if s.drain == nil {
 			s.drain = make(chan struct{}, 1)
 		}
@@ -276,7 +270,7 @@ func (p *pooledSink) flush() error {
 			return ErrConnClosed
 		}
 		s.waiting.Store(true)
-		s.c.Watch(true)
+		s.lc.Watch(true)
 		<-drain
 		s.waiting.Store(false)
 	}
@@ -296,7 +290,7 @@ func (s *session) mayFlush() bool {
 // whatever the loop refused once the connection closed.
 func (s *session) writeOrphan(b *bytebufferpool.ByteBuffer) error {
 	s.orphanCatchUp()
-	err := s.orphan.write(b.B)
+	err := s.bc.write(b.B)
 	b.Reset()
 	if err != nil {
 		return ErrConnClosed
@@ -332,11 +326,38 @@ wait:
 		}
 	}
 	s.mu.Lock()
-	redo := s.orphan.redo
-	s.orphan.redo = nil
+	redo := s.bc.redo
+	s.bc.redo = nil
 	s.mu.Unlock()
 	for _, b := range redo {
-		_ = s.orphan.write(b.B)
+		_ = s.bc.write(b.B)
 		bytebufferpool.Put(b)
 	}
+}
+
+// runOrphan finishes what a half-closed client is owed once gnet closed
+// its connection: the pooled batch in flight at the close (once its
+// handler is done), then every complete request left in the buffer,
+// driven on this goroutine (blocking.go).
+func (s *session) runOrphan() {
+	o := s.bc
+	s.orphanCatchUp()
+	if t := s.t; t != nil { // the pooled batch in flight at the close
+		_ = o.write(t.sink.buf.B)
+		bytebufferpool.Put(t.sink.buf)
+		t.sink.buf = nil
+		keep := t.keep
+		s.mu.Lock()
+		t.sink.releaseSpare()
+		s.mu.Unlock()
+		s.releaseTask(false) // a write callback may still come: orphanCatchUp's wait is bounded
+		if !keep {
+			o.close()
+			return
+		}
+	}
+	s.mu.Lock()
+	s.c, s.lc = o, nil
+	s.mu.Unlock()
+	s.drive(o)
 }

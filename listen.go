@@ -7,19 +7,17 @@ import (
 	"net"
 	"sync"
 	"time"
-
-	"github.com/valyala/bytebufferpool"
 )
 
 // Connections from a net.Listener (TLS, a unix socket, a socket handed
 // over by systemd) cannot go on gnet's loops: each is served by a
 // goroutine of its own with blocking reads and writes, as net/http does,
-// running the same session code as the loops (keep-alive policy,
-// pipelining, limits, Stats, the Shutdown drain). Handlers run on that
-// goroutine, whatever their mode; bodies are held whole, within
-// MaxBodyBytes (a route's larger limit streams on the loops only); a
-// request with Connection: upgrade may Hijack its connection (WebSocket
-// over TLS), which then leaves Serve's tracking.
+// running the same session code as the loops (blocking.go: keep-alive
+// policy, pipelining, limits, Stats, the Shutdown drain). Handlers run on
+// that goroutine, whatever their mode; a pooled route's body streams as on
+// the loops (BodyReader, 100 Continue on the first read, the route's
+// limit); a request with Connection: upgrade may Hijack its connection
+// (WebSocket over TLS), which then leaves Serve's tracking.
 
 // goConns are the connections served from listeners: Shutdown closes the
 // listeners, wakes each connection's reader, and waits for them.
@@ -161,57 +159,8 @@ func (s *Server) serveConn(nc net.Conn, shard uint32) {
 		}
 		_ = tc.SetDeadline(time.Time{})
 	}
-	o := &blockingConn{s: nc, timeout: s.cfg.WriteTimeout, shard: shard}
-	sess := newSession(s, o, nc.RemoteAddr()) // arms the first request's timer
-	sess.inlineOnly, sess.listener = true, true
-	buf := bytebufferpool.Get()
-	defer func() { bytebufferpool.Put(buf) }()
-	for !o.Closing() {
-		n := sess.traffic(buf.B)
-		_ = o.Flush()
-		buf.B = buf.B[:copy(buf.B, buf.B[n:])]
-		if o.Closing() {
-			break
-		}
-		_ = nc.SetReadDeadline(o.deadline)
-		if len(buf.B) == 0 && s.draining.Load() {
-			sess.idle() // Shutdown may have woken this reader before the deadline was set
-			continue
-		}
-		if cap(buf.B)-len(buf.B) < 4<<10 {
-			buf.B = append(buf.B, make([]byte, 16<<10)...)[:len(buf.B)]
-		}
-		m, err := nc.Read(buf.B[len(buf.B):cap(buf.B)])
-		buf.B = buf.B[:len(buf.B)+m]
-		if m > 0 {
-			continue
-		}
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			if s.draining.Load() && len(buf.B) == 0 {
-				continue // woken by Shutdown: the next turn closes an idle connection
-			}
-			sess.expired()
-			_ = o.Flush()
-			continue
-		}
-		break // the client closed, or the connection failed
-	}
-	if sess.pending != nil {
-		releaseRequest(sess.pending)
-		sess.pending = nil
-	}
-	o.release()
-	if o.hijacked {
-		sess.stats().connClosed(reasonHijacked, sess.served) // the handler's now, Shutdown's no more
-		return
-	}
-	_ = nc.Close()
-	reason := sess.reason
-	if reason == reasonNone {
-		reason = reasonClientClosed
-	}
-	sess.stats().connClosed(reason, sess.served)
+	o := newListenerConn(s, nc, shard)
+	newBlockingSession(s, o, nc.RemoteAddr()).drive(o) // blocking.go
 }
 
 // looksLikeHTTP reports whether a TLS record header is the start of an
