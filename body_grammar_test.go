@@ -1,10 +1,15 @@
 package kahttp
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"io"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kahttp/kahttp/internal/wire"
 	"github.com/stretchr/testify/assert"
@@ -222,4 +227,128 @@ func FuzzChunkedHeldVsStreamed(f *testing.F) {
 			t.Fatalf("body %q split at %d, then %d at a time: held %+v, streamed %+v", body, s, n, held, got)
 		}
 	})
+}
+
+// The same differential at the level of the session: a body held whole by
+// the loop's session (memServer, the body with its head) and streamed by a
+// blocking goroutine's (drive over an in-memory pipe, the body after the
+// head, split at every offset) gives the same status, the same body to the
+// handler, and the same fate to the connection.
+
+// echoBody answers the body read through BodyReader, or its error.
+var echoBody = HandlerFunc(func(w *Response, r *Request) {
+	b, err := io.ReadAll(r.BodyReader())
+	if err != nil {
+		w.WriteError(err)
+		return
+	}
+	_, _ = w.Write(b)
+})
+
+// sessionVerdict is what a client sees: the status, the body, and whether
+// the connection closed after the response.
+type sessionVerdict struct {
+	Status int
+	Body   string
+	Closed bool
+}
+
+func parseVerdict(t *testing.T, out []byte, closed bool) sessionVerdict {
+	t.Helper()
+	r, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(out)), nil)
+	require.NoError(t, err, "%q", out)
+	body, _ := io.ReadAll(r.Body)
+	return sessionVerdict{Status: r.StatusCode, Body: string(body), Closed: closed}
+}
+
+func testSessionConfig() Config {
+	return Config{MaxBodyBytes: 8, Logger: discardLogger()}
+}
+
+// loopSessionVerdict feeds head and body in one read to a loop's session.
+func loopSessionVerdict(t *testing.T, body string) sessionVerdict {
+	m := newMemServer(echoBody, testSessionConfig())
+	m.feed(t, []byte(chunkedTestHead+body))
+	return parseVerdict(t, m.c.sent, m.c.closing)
+}
+
+// blockingSessionVerdict serves a connection on a blocking goroutine over
+// an in-memory pipe: the head and split bytes of the body in one write,
+// then the rest step bytes at a time.
+func blockingSessionVerdict(t *testing.T, body string, split, step int) sessionVerdict {
+	srv := NewServer(echoBody, testSessionConfig())
+	client, server := net.Pipe()
+	o := newListenerConn(srv, server, 0)
+	s := newBlockingSession(srv, o, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1})
+	done := make(chan struct{})
+	go func() { defer close(done); s.drive(o) }()
+	defer func() { _ = client.Close(); <-done }()
+
+	wrote := make(chan struct{})
+	go func() { // the client writes while it reads: the pipe has no buffer
+		defer close(wrote)
+		_ = client.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(client, chunkedTestHead+body[:split]); err != nil {
+			return
+		}
+		for rest := body[split:]; len(rest) > 0; {
+			n := min(step, len(rest))
+			if _, err := io.WriteString(client, rest[:n]); err != nil {
+				return
+			}
+			rest = rest[n:]
+		}
+	}()
+	br := bufio.NewReader(client)
+	_ = client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	r, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	got, err := io.ReadAll(r.Body)
+	require.NoError(t, err)
+	// Open or closed: a request after it is answered, or finds the pipe closed.
+	<-wrote
+	_, err = io.WriteString(client, "GET /probe HTTP/1.1\r\nHost: a\r\n\r\n")
+	if err == nil {
+		var probe *http.Response
+		if probe, err = http.ReadResponse(br, nil); err == nil {
+			_ = probe.Body.Close()
+		}
+	}
+	return sessionVerdict{Status: r.StatusCode, Body: string(got), Closed: err != nil}
+}
+
+func TestSessionChunkedHeldVsStreamed(t *testing.T) {
+	kept, closed := 0, 0
+	defer func() {
+		assert.Positive(t, kept, "no verdict kept the connection")
+		assert.Positive(t, closed, "no verdict closed it")
+	}()
+	for _, body := range chunkedBodies() {
+		if heldVerdict(body).Status == 0 || strings.Contains(body, "GET /") {
+			continue // a body cut short waits for the rest; a pipelined request answers twice
+		}
+		held := loopSessionVerdict(t, body)
+		if held.Closed {
+			closed++
+		} else {
+			kept++
+		}
+		splits := []int{0, len(body) / 2, len(body)}
+		if len(body) < 64 {
+			splits = splits[:0]
+			for i := 0; i <= len(body); i++ {
+				splits = append(splits, i)
+			}
+		}
+		for _, split := range splits {
+			got := blockingSessionVerdict(t, body, split, len(body))
+			if !assert.Equal(t, held, got, "body %.60q, first %d bytes with the head", body, split) {
+				return
+			}
+		}
+		got := blockingSessionVerdict(t, body, 0, 1)
+		if !assert.Equal(t, held, got, "body %.60q, byte by byte", body) {
+			return
+		}
+	}
 }

@@ -16,6 +16,7 @@ package main
 // is refused only the first upload of the fresh process counts for memory.
 
 import (
+	"crypto/tls"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -53,7 +54,15 @@ type uploadCase struct {
 	AtLimit bool
 	// RSSGoal: the case whose kahttp rows must stay within uploadRSSGoal.
 	RSSGoal bool
+	// TLS: the upload goes over HTTPS (the servers run with -tls; fasthttp
+	// has no TLS server here). A kahttp row's time may be up to
+	// uploadTLSRatio of net/http's: a TLS connection is served by a
+	// goroutine of its own, as net/http serves every connection.
+	TLS bool
 }
+
+// uploadTLSRatio bounds a kahttp TLS upload's time per MiB over net/http's.
+const uploadTLSRatio = 1.2
 
 func (c uploadCase) framing() string {
 	if c.Chunked {
@@ -62,8 +71,14 @@ func (c uploadCase) framing() string {
 	return "cl"
 }
 
-// Name is the case's label, e.g. "upload/200MiB-chunked".
-func (c uploadCase) Name() string { return "upload/" + sizeName(c.Size) + "-" + c.framing() }
+// Name is the case's label, e.g. "upload/200MiB-chunked", "upload/60MiB-cl-tls".
+func (c uploadCase) Name() string {
+	n := "upload/" + sizeName(c.Size) + "-" + c.framing()
+	if c.TLS {
+		n += "-tls"
+	}
+	return n
+}
 
 func (c uploadCase) Desc() string {
 	fr := "with Content-Length"
@@ -71,6 +86,9 @@ func (c uploadCase) Desc() string {
 		fr = fmt.Sprintf("chunked (%d KiB chunks)", uploadChunk>>10)
 	}
 	s := fmt.Sprintf("POST /upload of %s %s, up to %d round(s)", sizeName(c.Size), fr, c.Rounds)
+	if c.TLS {
+		s += fmt.Sprintf(", over HTTPS; kahttp time goal ≤ %.1f× net/http", uploadTLSRatio)
+	}
 	if c.AtLimit {
 		s += "; the route's limit exactly: kahttp must complete it"
 	}
@@ -92,6 +110,9 @@ func uploadCases() []uploadCase {
 	}
 	for _, ch := range []bool{false, true} {
 		cs = append(cs, uploadCase{Size: uploadLimit, Chunked: ch, Rounds: 1, AtLimit: true})
+	}
+	for _, ch := range []bool{false, true} {
+		cs = append(cs, uploadCase{Size: 60 << 20, Chunked: ch, Rounds: 11, RSSGoal: true, TLS: true})
 	}
 	return cs
 }
@@ -185,6 +206,24 @@ func uploadsMain(o *options) error {
 	fx := newFaultEnv(pin)
 	defer fx.stopAll()
 
+	var tlsArgs []string
+	var clientTLS *tls.Config
+	for _, c := range cases {
+		if c.TLS && clientTLS == nil {
+			dir, err := os.MkdirTemp("", "bench-uploads-tls-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			certFile, keyFile, pool, err := writeSelfSigned(dir)
+			if err != nil {
+				return err
+			}
+			tlsArgs = []string{"-tls", "-tls-cert", certFile, "-tls-key", keyFile}
+			clientTLS = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}}
+		}
+	}
+
 	gen := newUploadGen(uploadBlock, uploadChunk, 10)
 	sums := map[int64]string{}
 	rep := &uploadReport{runHeader: newRunHeader(o, machine, pin, start)}
@@ -206,7 +245,11 @@ func uploadsMain(o *options) error {
 			}
 			fmt.Printf("  expected answer %q (hashed in %v)\n", want, time.Since(t0).Round(time.Millisecond))
 		}
-		rows, err := runUploadCase(o, fx, c, names, gen, want, start)
+		caseNames, args, cfg := names, []string{"-uploads"}, (*tls.Config)(nil)
+		if c.TLS {
+			caseNames, args, cfg = withoutServer(names, "fasthttp"), append(args, tlsArgs...), clientTLS
+		}
+		rows, err := runUploadCase(o, fx, c, caseNames, args, cfg, gen, want, start)
 		if err != nil {
 			return err
 		}
@@ -230,7 +273,7 @@ func uploadsMain(o *options) error {
 
 // runUploadCase starts a fresh process of every server, measures the
 // rounds and stops them.
-func runUploadCase(o *options, fx *faultEnv, c uploadCase, names []string, gen *uploadGen, want string, runStart time.Time) ([]*uploadRow, error) {
+func runUploadCase(o *options, fx *faultEnv, c uploadCase, names, args []string, clientTLS *tls.Config, gen *uploadGen, want string, runStart time.Time) ([]*uploadRow, error) {
 	caseStart := time.Now()
 	cpus := fx.pin.CPUs()
 	procs := map[string]*serverProc{}
@@ -241,7 +284,7 @@ func runUploadCase(o *options, fx *faultEnv, c uploadCase, names []string, gen *
 	}()
 	rows := make([]*uploadRow, len(names))
 	for i, n := range names {
-		p, err := fx.start(n, "-uploads")
+		p, err := fx.start(n, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -258,7 +301,7 @@ func runUploadCase(o *options, fx *faultEnv, c uploadCase, names []string, gen *
 			p := procs[n]
 			var best uploadRun
 			for try := 0; ; try++ {
-				run := measureUpload(p, c, gen, want, cpus)
+				run := measureUpload(p, c, clientTLS, gen, want, cpus)
 				run.Round = r
 				if run.Err == "" && !p.alive() {
 					run.Err = "server exited"
@@ -289,7 +332,7 @@ func runUploadCase(o *options, fx *faultEnv, c uploadCase, names []string, gen *
 
 // measureUpload makes one upload to p and reads the server's CPU time and
 // memory around it.
-func measureUpload(p *serverProc, c uploadCase, gen *uploadGen, want string, cpus []int) uploadRun {
+func measureUpload(p *serverProc, c uploadCase, clientTLS *tls.Config, gen *uploadGen, want string, cpus []int) uploadRun {
 	var run uploadRun
 	if !p.alive() {
 		run.Err = "server not running"
@@ -309,7 +352,7 @@ func measureUpload(p *serverProc, c uploadCase, gen *uploadGen, want string, cpu
 	soft0 := sumCPU(soft)
 	busy0, irq0, _ := cpuBusy(cpus)
 	self0, _ := procCPU(os.Getpid())
-	res := doUpload(p.Addr, c.Size, c.Chunked, gen, uploadTimeout(c.Size))
+	res := doUpload(p.Addr, clientTLS, c.Size, c.Chunked, gen, uploadTimeout(c.Size))
 	cpu1, _ := procCPU(p.Pid)
 	self1, _ := procCPU(os.Getpid())
 	busy1, irq1, _ := cpuBusy(cpus)
@@ -324,6 +367,17 @@ func measureUpload(p *serverProc, c uploadCase, gen *uploadGen, want string, cpu
 		run.Err = err.Error()
 	}
 	return run
+}
+
+// withoutServer is names less the server drop.
+func withoutServer(names []string, drop string) []string {
+	var out []string
+	for _, n := range names {
+		if n != drop {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // resetHWM sets pid's VmHWM back to its current RSS (Linux ≥ 4.0).

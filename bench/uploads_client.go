@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"crypto/sha256"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -140,16 +141,19 @@ func uploadHead(size int64, chunked bool) string {
 	return "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n" + fr + "\r\n\r\n"
 }
 
-// doUpload makes one upload on a new connection: the body is written by
-// one goroutine while this one waits for the answer (which a server may
-// send early, to refuse the body), all within timeout.
-func doUpload(addr string, size int64, chunked bool, gen *uploadGen, timeout time.Duration) uploadResult {
+// doUpload makes one upload on a new connection (over TLS with cfg): the
+// body is written by one goroutine while this one waits for the answer
+// (which a server may send early, to refuse the body), all within timeout.
+func doUpload(addr string, cfg *tls.Config, size int64, chunked bool, gen *uploadGen, timeout time.Duration) uploadResult {
 	var res uploadResult
 	t0 := time.Now()
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		res.Err = err
 		return res
+	}
+	if cfg != nil {
+		c = tls.Client(c, cfg)
 	}
 	defer c.Close()
 	c.SetDeadline(t0.Add(timeout))
