@@ -15,7 +15,7 @@ import (
 //  2. [loop] dispatch copies the batch's bytes out of the connection's
 //     buffer into the task's own (the loop moves on) and submits the task
 //     to the pool, which hands it to an idle worker's channel (pool.go);
-//     the batch is running (batchState, under session.mu). While it runs,
+//     the session's owner is the worker (session.go). While it runs,
 //     traffic parses nothing (the rest waits in the buffer, bounded by
 //     overInbound).
 //  3. [worker] runPooled runs the handlers in order. Each response is
@@ -32,24 +32,11 @@ import (
 //     (it keeps its buffers); parsing resumes with whatever the client
 //     sent meanwhile.
 //
-// If the connection goes away meanwhile, gone [loop] marks it closed and
-// cancels the requests' contexts; the worker finishes and drops the
-// batch (dropPooled). A client that half-closed is still owed its
-// answers: they go through a dup of the socket (runOrphan).
-
-// batchState is where a connection's pooled batch is. Transitions, each
-// under session.mu: none → running (dispatch, loop: handed to a worker);
-// running → none (dispatch, loop: the pool was full, 503s answered);
-// running → done (runPooled, worker: its responses are complete);
-// done → none (completePooled, loop: sent). A gone connection leaves the
-// batch to the worker (dropPooled) or to its orphan.
-type batchState uint8
-
-const (
-	batchNone    batchState = iota // no batch with a worker
-	batchRunning                   // a worker runs it
-	batchDone                      // its responses are complete, not yet sent
-)
+// If the connection goes away meanwhile, gone [loop] makes the session
+// closed and cancels the requests' contexts; the worker finishes and
+// drops the batch (dropPooled). A client that half-closed is still owed
+// its answers: the session goes to a blocking owner, a dup of the socket
+// that the worker drives once the batch is done (runOrphan).
 
 // dispatch hands the batch to the pool. Its requests are copied out of the
 // connection's buffer in one piece (raw, the task's own), so they stay
@@ -64,9 +51,7 @@ func (s *session) dispatch(raw []byte) {
 		off += n
 	}
 	t.submitted = true
-	s.mu.Lock()
-	s.batch = batchRunning
-	s.mu.Unlock()
+	s.setOwner(ownerWorker)
 	s.c.SetDeadline(time.Time{})
 	t.counted = s.stats()
 	t.counted.inflight.Add(1)
@@ -75,9 +60,7 @@ func (s *session) dispatch(raw []byte) {
 	}
 	// Saturated: answer the batch with 503 rather than queue without bound.
 	t.counted.inflight.Add(-1)
-	s.mu.Lock()
-	s.batch = batchNone
-	s.mu.Unlock()
+	s.setOwner(ownerLoop)
 	t.counted.rejected.Add(int64(len(t.items)))
 	for i, it := range t.items {
 		t.items[i].req = nil
@@ -110,19 +93,21 @@ func (s *session) runPooled(t *task) {
 	}
 
 	s.mu.Lock()
-	s.batch = batchDone
-	closed, orphan, c := s.closed, s.bc, s.lc // runOrphan may replace them once the batch is done
+	own, lc := s.owner, s.lc // runOrphan replaces lc once the batch is done
+	if own == ownerWorker {
+		s.owner = ownerReturned
+	}
 	s.mu.Unlock()
 	switch {
-	case orphan != nil:
+	case own == ownerBlocking:
 		s.runOrphan() // the client half-closed: answer through the dup'd socket
-	case closed:
+	case own == ownerClosed:
 		s.dropPooled()
 	case s.unsent.Load() == 0:
-		c.Wake()
+		lc.Wake()
 		// Otherwise the callback of the last queued write wakes the loop:
-		// the batch is done before unsent is read here, and unsent lowered
-		// before the batch state is read there: one of the two sees the other.
+		// the batch is returned before unsent is read here, and unsent
+		// lowered before the owner is read there: one of the two sees the other.
 	}
 }
 
@@ -143,7 +128,7 @@ func (s *session) dropPooled() {
 // batch's last bytes must not overtake them. Loop only.
 func (s *session) completePooled() bool {
 	s.mu.Lock()
-	done := s.batch == batchDone
+	done := s.owner == ownerReturned
 	s.mu.Unlock()
 	if !done || s.unsent.Load() > 0 {
 		return false
@@ -158,7 +143,7 @@ func (s *session) completePooled() bool {
 		s.closeWith(t.reason)
 	}
 	s.mu.Lock()
-	s.batch = batchNone
+	s.owner = ownerLoop
 	s.t.sink.releaseSpare() // every write of the batch has run (unsent is 0)
 	s.mu.Unlock()
 	s.releaseTask(true)
@@ -194,12 +179,12 @@ func (p *pooledSink) buffer() *bytebufferpool.ByteBuffer { return p.buf }
 func (p *pooledSink) flush() error {
 	s := p.s
 	s.mu.Lock()
-	closed, orphan := s.closed, s.bc
+	own := s.owner
 	s.mu.Unlock()
-	if closed && orphan != nil {
+	switch own {
+	case ownerBlocking:
 		return s.writeOrphan(p.buf) // half-closed: straight to the dup'd socket
-	}
-	if closed {
+	case ownerClosed:
 		p.broken = true
 	}
 	if p.broken {
@@ -229,9 +214,9 @@ func (p *pooledSink) flush() error {
 	err := s.lc.AsyncWrite(b.B, func(err error) { // on the loop
 		left := s.unsent.Add(-n)
 		s.mu.Lock()
-		wake := left == 0 && s.batch == batchDone // the batch waits for this write to complete
+		wake := left == 0 && s.owner == ownerReturned // the batch waits for this write to complete
 		switch {
-		case err != nil && s.bc != nil:
+		case err != nil && s.owner == ownerBlocking:
 			s.bc.redo = append(s.bc.redo, b) // the orphan sends it, in order
 		case err == nil && len(p.spare) <= s.srv.cfg.MaxOutboundBytes/flushAt:
 			p.spare = append(p.spare, b) // kept with its length: bytebufferpool sizes by it
@@ -256,16 +241,16 @@ func (p *pooledSink) flush() error {
 	}
 	for !s.mayFlush() {
 		s.mu.Lock()
-		closed, orphan := s.closed, s.bc // read with the channel made, so gone() cannot miss signalling it
+		own := s.owner // read with the channel made, so gone() cannot miss signalling it
 		if s.drain == nil {
 			s.drain = make(chan struct{}, 1)
 		}
 		drain := s.drain
 		s.mu.Unlock()
-		if closed && orphan != nil {
+		switch own {
+		case ownerBlocking:
 			return nil // half-closed: the next flush goes through the orphan
-		}
-		if closed {
+		case ownerClosed:
 			p.broken = true
 			return ErrConnClosed
 		}
@@ -298,11 +283,16 @@ func (s *session) writeOrphan(b *bytebufferpool.ByteBuffer) error {
 	return nil
 }
 
-// orphanCatchUp waits for the AsyncWrite callbacks still queued on the loop
-// (the last one signals drain; bounded by a second, in case the loop is
-// gone), then writes what they handed back, in order.
+// orphanCatchUp waits for the AsyncWrite callbacks still queued on the
+// loop when gnet closed the connection (the last one signals drain), then
+// writes what they handed back, in order. The loop runs every task it
+// was given while it lives: the wait ends with the last callback, or with
+// the engine (Shutdown's end), never on a timer.
 func (s *session) orphanCatchUp() {
-	var timeout <-chan time.Time
+	var stopped <-chan struct{}
+	if eng := s.srv.engine(); eng != nil {
+		stopped = eng.Done()
+	}
 wait:
 	for s.unsent.Load() > 0 {
 		s.mu.Lock()
@@ -314,15 +304,10 @@ wait:
 		if s.unsent.Load() == 0 {
 			break // the last callback ran before the channel existed
 		}
-		if timeout == nil {
-			t := time.NewTimer(time.Second)
-			defer t.Stop()
-			timeout = t.C
-		}
 		select {
 		case <-drain:
-		case <-timeout:
-			break wait // the loop is gone: send what came back so far
+		case <-stopped:
+			break wait // the loops are gone, and their queued writes with them
 		}
 	}
 	s.mu.Lock()
@@ -350,7 +335,7 @@ func (s *session) runOrphan() {
 		s.mu.Lock()
 		t.sink.releaseSpare()
 		s.mu.Unlock()
-		s.releaseTask(false) // a write callback may still come: orphanCatchUp's wait is bounded
+		s.releaseTask(false) // not reused: the loops may have stopped with write callbacks never run
 		if !keep {
 			o.close()
 			return

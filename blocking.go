@@ -94,7 +94,7 @@ func newDupConn(srv *Server, fd int, in []byte) *blockingConn {
 // newBlockingSession starts the session of a connection a goroutine serves
 // from its first byte (a listener's).
 func newBlockingSession(srv *Server, o *blockingConn, remote net.Addr) *session {
-	s := &session{srv: srv, c: o, bc: o, remote: remote}
+	s := &session{srv: srv, c: o, bc: o, remote: remote, owner: ownerBlocking}
 	o.SetDeadline(srv.deadline(srv.cfg.HeaderTimeout))
 	return s
 }
@@ -200,9 +200,10 @@ func (s *session) end(o *blockingConn) {
 		s.stats().connClosed(reason, s.served)
 	}
 	if o.hijacked {
-		o.release()
+		o.release() // the socket is the handler's (the owner is hijacked)
 		return
 	}
+	s.setOwner(ownerClosed)
 	o.close()
 }
 
@@ -223,7 +224,7 @@ func (s *session) leaveLoop(buf []byte) bool {
 	counted := s.stats() // of the loop it leaves: Shutdown waits for the goroutine
 	counted.inflight.Add(1)
 	s.mu.Lock()
-	s.c, s.lc, s.bc = o, nil, o
+	s.c, s.lc, s.bc, s.owner = o, nil, o, ownerBlocking
 	s.mu.Unlock()
 	go func() {
 		defer counted.inflight.Add(-1)

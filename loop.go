@@ -417,25 +417,26 @@ func (s *session) gone(err error) {
 	}
 	var orphan *blockingConn
 	s.mu.Lock()
-	s.closed = true
-	inflight, done := s.batch != batchNone, s.batch == batchDone
-	if owed && (inflight || len(leftover) > 0) {
+	own := s.owner
+	batch := own == ownerWorker || own == ownerReturned
+	s.owner = ownerClosed
+	if owed && (batch || len(leftover) > 0) {
 		if fd, err := s.lc.Dup(); err == nil {
 			orphan = newDupConn(s.srv, fd, leftover)
 			orphan.orphan = true
-			s.bc = orphan
+			s.bc, s.owner = orphan, ownerBlocking
 		}
 	}
-	if inflight && !done {
+	if own == ownerWorker {
 		s.t.cancel() // as net/http, on EOF: a handler waiting on I/O may stop
 	}
 	s.mu.Unlock()
 	switch {
-	case inflight && !done:
-		// the worker finishes (runPooled sees closed)
+	case own == ownerWorker:
+		// the worker finishes: runPooled sees the new owner
 	case orphan != nil:
 		go s.runOrphan()
-	case inflight:
+	case own == ownerReturned:
 		s.dropPooled()
 	}
 	s.signalDrain()
@@ -445,7 +446,7 @@ func (s *session) gone(err error) {
 // loop connection. Loop only.
 func (s *session) resumed(c *eventloop.Conn) {
 	s.mu.Lock()
-	s.c, s.lc, s.bc = c, c, nil
+	s.c, s.lc, s.bc, s.owner = c, c, nil, ownerLoop
 	s.mu.Unlock()
 	c.SetDeadline(s.srv.deadline(s.srv.cfg.IdleTimeout))
 }

@@ -11,32 +11,37 @@ import (
 
 // A connection's HTTP state is a session. One piece of code serves its
 // requests whatever carries the bytes (loop.go parses, exchange.go
-// answers); what differs is who drives it, and that is one of these
-// owners at a time:
+// answers); what differs is who drives it: its owner, one at a time.
+
+// owner is who drives a session. It is written under session.mu; the
+// owner itself may read it without the lock. The transitions, each made
+// by the side that lets go:
 //
-//   - the loop (loop.go): an event loop calls traffic with the bytes gnet
-//     buffered; handlers of inline routes run right there.
-//   - a worker (batch.go): a pooled batch runs on the worker pool; the
-//     loop keeps the socket (timers, output) and parses nothing until the
-//     batch is back.
-//   - a blocking goroutine (blocking.go): a connection from a listener
-//     (TLS, unix: listen.go), one detached from its loop for a streamed
-//     body or an upgrade, or a half-closed client still owed answers; it
-//     reads and writes the socket itself and runs every handler there.
-//   - a hijacker (upgrade.go): a handler took the socket; the session is over.
+//	loop → worker         dispatch (loop): a pooled batch goes to the pool
+//	worker → returned     runPooled (worker): the batch's responses are complete
+//	returned → loop       completePooled (loop): the batch is sent
+//	worker → loop         dispatch (loop): the pool was full, 503s answered
+//	loop → blocking       leaveLoop (loop): a streamed body or an upgrade; Detach, a goroutine drives a dup of the socket
+//	blocking → loop       resumed (loop, from Engine.Resume): nothing buffered between requests
+//	worker, returned → blocking   gone (loop): a half-closed client is owed the batch; a dup of its socket (bc) for the worker, or runOrphan, to drive
+//	loop → blocking       gone (loop): a half-closed client is owed requests left in the buffer
+//	blocking → hijacked   Response.Hijack (the handler, on the blocking goroutine)
+//	any → closed          gone (loop), end (blocking goroutine)
 //
-// The hand-offs, each made by the owner that lets go:
-//
-//	loop → worker      dispatch: a batch goes to the pool (batch: none → running)
-//	worker → loop      runPooled ends (running → done), completePooled sends it (done → none)
-//	loop → blocking    leaveLoop: Detach, a goroutine drives a dup of the socket
-//	blocking → loop    resume: Engine.Resume, the loop's Open finds the session
-//	loop/worker → blocking   gone: a half-closed client is owed answers (bc, after the batch)
-//	blocking → hijacker      Response.Hijack
-//
-// While the loop owns a session, lc is its connection; while a goroutine
-// does, lc is nil and bc is its blocking connection. c is the one of the
-// two in use: what every owner writes to.
+// While the loop owns a session (loop, worker, returned), lc is its
+// connection; while a goroutine does, lc is nil and bc is its blocking
+// connection (an orphan's bc is set by gone, before its goroutine takes
+// over). c is the one of the two in use: what the exchange writes to.
+type owner uint8
+
+const (
+	ownerLoop     owner = iota // the event loop (loop.go): it parses, runs inline handlers, writes
+	ownerWorker                // a worker runs the pooled batch (batch.go); the loop keeps the socket, parses nothing
+	ownerReturned              // the batch is done; the loop sends it on its next turn
+	ownerBlocking              // a goroutine with blocking I/O (blocking.go): a listener's, detached or half-closed connection
+	ownerHijacked              // a handler took the socket (upgrade.go): the session is over
+	ownerClosed                // the connection is gone
+)
 
 // conn is what the exchange needs of a transport, whoever drives it: the
 // loop's connection (eventloop.Conn; memConn in tests) and the blocking
@@ -103,16 +108,15 @@ type session struct {
 	reason  closeReason // why the connection is closing
 
 	// From mu on: shared by the loop, the pooled worker and a blocking goroutine.
-	batch  batchState // where the pooled batch t is; under mu
-	closed bool       // the loop's connection is gone; under mu
-	mu     sync.Mutex
+	owner owner // who drives the session (above); written under mu
+	mu    sync.Mutex
 	// bc is the blocking connection of the goroutine that drives the
 	// session, or (set by gone, under mu) a dup of a half-closed client's
 	// socket that the worker will drive once its batch is done.
 	bc *blockingConn
 
 	outbound atomic.Int64  // the loop's last look at Pending(), for the worker's backpressure
-	unsent   atomic.Int64  // bytes a worker handed to AsyncWrite not yet written
+	unsent   atomic.Int64  // bytes a worker handed to AsyncWrite whose callback has not run
 	drain    chan struct{} // signals a worker waiting for output to drain; guarded by mu
 	waiting  atomic.Bool   // a worker waits on drain
 }
@@ -126,8 +130,16 @@ func newLoopSession(srv *Server, c loopConn, remote net.Addr) *session {
 }
 
 // blocking reports whether a goroutine drives the session (handlers run
-// on it, bodies stream on it, upgrades may be hijacked on it).
+// on it, bodies stream on it, upgrades may be hijacked on it). Owner only:
+// lc is the owner's own field, so no lock.
 func (s *session) blocking() bool { return s.lc == nil }
+
+// setOwner hands the session over (see owner).
+func (s *session) setOwner(o owner) {
+	s.mu.Lock()
+	s.owner = o
+	s.mu.Unlock()
+}
 
 // stats is the counters' shard of the connection's loop: its own core's
 // (see counters).
@@ -206,7 +218,7 @@ func (s *session) signalDrain() {
 // Any goroutine.
 func (s *session) cancelInflight() {
 	s.mu.Lock()
-	if s.batch == batchRunning {
+	if s.owner == ownerWorker {
 		s.t.cancel()
 	}
 	s.mu.Unlock()

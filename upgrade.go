@@ -76,6 +76,7 @@ func (w *Response) Hijack() (net.Conn, []byte, error) {
 	_ = nc.SetDeadline(time.Time{}) // the server's timers are not the handler's
 	o.closing = true
 	up.hijacked, o.hijacked = true, true
+	s.setOwner(ownerHijacked)
 	w.err = ErrHijacked
 	w.keepAlive, w.reason = false, reasonHijacked
 	return nc, bytes.Clone(up.rest), nil
