@@ -1,6 +1,7 @@
 package kahttp
 
 import (
+	"sync"
 	"time"
 
 	"github.com/valyala/bytebufferpool"
@@ -38,6 +39,98 @@ import (
 // its answers: the session goes to a blocking owner, a dup of the socket
 // that the worker drives once the batch is done (runOrphan).
 
+// task is a connection's pooled batch: the complete requests it had
+// buffered, run one after another by one worker, so a pipeline costs one
+// hand-off and one wake-up, and the connection never has two requests in
+// handlers at once.
+//
+// A task is the session's only while a batch exists (session.t): taken
+// from taskPool when the first pooled request of a batch is parsed, given
+// back once its responses are sent.
+type task struct {
+	s     *session
+	items []item
+	raw   []byte // the batch's request bytes, copied out of the connection's buffer
+	// keep and reason are the last response's verdict on the connection,
+	// set by the worker when the batch is done.
+	keep      bool
+	reason    closeReason
+	sink      pooledSink // where the batch's handlers write
+	submitted bool       // loop only: handed to the pool
+	// counted is the shard of the connection's loop, set when the batch is
+	// handed over: the worker counts the end of its handlers there.
+	counted *counterShard
+}
+
+var taskPool = sync.Pool{New: func() any { return new(task) }}
+
+// acquireTask starts a batch for s.
+func acquireTask(s *session) *task {
+	t := taskPool.Get().(*task)
+	t.s, t.sink.s = s, s
+	return t
+}
+
+// A batch stops growing at maxBatch requests or maxBatchBytes of them.
+const (
+	maxBatch      = 32
+	maxBatchBytes = 64 << 10
+)
+
+// full reports whether the batch takes no more requests: it is at its
+// bounds, or its last request closes the connection.
+func (t *task) full(bytes int) bool {
+	return len(t.items) >= maxBatch || bytes >= maxBatchBytes || !t.items[len(t.items)-1].keep
+}
+
+// cancel cancels the contexts of the batch's requests. Under session.mu.
+func (t *task) cancel() {
+	for _, it := range t.items {
+		if it.req != nil {
+			it.req.ctx.cancel()
+		}
+	}
+}
+
+// releaseTask ends the session's batch: its requests, last response and
+// bytes go back to their pools, and with reuse the task too. Without
+// reuse it is left to the GC: a write callback may still hold its sink
+// (a connection closed with writes queued on its loop).
+func (s *session) releaseTask(reuse bool) {
+	t := s.t
+	s.t = nil
+	t.release()
+	if reuse {
+		// The task keeps its buffers (from pool to pool, so per P): a
+		// batch takes none from a pool shared by every core. Large ones
+		// are let go.
+		buf := t.sink.buf
+		if buf != nil && cap(buf.B) > flushAt+flushAt/4 {
+			bytebufferpool.Put(buf)
+			buf = nil
+		}
+		if cap(t.raw) > maxBatchBytes {
+			t.raw = nil
+		}
+		t.s, t.sink = nil, pooledSink{spare: t.sink.spare[:0], buf: buf}
+		taskPool.Put(t)
+	}
+}
+
+// release returns the batch's requests, last response and bytes to their pools.
+func (t *task) release() {
+	for _, it := range t.items {
+		if it.req != nil {
+			releaseRequest(it.req)
+		}
+	}
+	clear(t.items)
+	t.items = t.items[:0]
+	t.raw = t.raw[:0]
+	t.submitted = false
+	t.counted = nil
+}
+
 // dispatch hands the batch to the pool. Its requests are copied out of the
 // connection's buffer in one piece (raw, the task's own), so they stay
 // valid while the worker runs and the loop moves on.
@@ -68,7 +161,8 @@ func (s *session) dispatch(raw []byte) {
 			releaseRequest(it.req) // not answered: an earlier response closed the connection
 			continue
 		}
-		s.busy(it)
+		it.h = busy
+		s.answer(it)
 	}
 	t.items = t.items[:0]
 	s.releaseTask(true)
@@ -134,8 +228,8 @@ func (s *session) completePooled() bool {
 		return false
 	}
 	t := s.t
-	// The last piece joins the loop's batch (one write with what follows);
-	// the sink's buffer stays with the task for its next batch.
+	// The last piece joins the connection's output (one write with what
+	// follows); the sink's buffer stays with the task for its next batch.
 	out := s.c.Output()
 	out.B = append(out.B, t.sink.buf.B...)
 	t.sink.buf.Reset()
@@ -225,7 +319,7 @@ func (p *pooledSink) flush() error {
 		}
 		s.mu.Unlock()
 		if err == nil {
-			s.watch()
+			s.watchOutput()
 		} else if left == 0 {
 			s.signalDrain() // an orphan waits for the last one (orphanCatchUp)
 		}

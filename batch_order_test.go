@@ -35,7 +35,7 @@ func TestPooledResponseWaitsForQueuedWrites(t *testing.T) {
 			in := []byte("GET /stream " + proto + "\r\nHost: x\r\n\r\n")
 			deadline := time.After(5 * time.Second)
 			in = in[m.traffic(in):]
-			m.c.settle()
+			m.c.afterTraffic()
 			for m.s.t != nil && !m.c.closing {
 				select {
 				case <-m.c.woken:
@@ -43,9 +43,9 @@ func TestPooledResponseWaitsForQueuedWrites(t *testing.T) {
 					// the socket before the writes queued after the wake-up.
 					in = in[m.traffic(in):]
 					_ = m.c.Flush()
-					m.c.settle()
+					m.c.afterTraffic()
 				case <-time.After(20 * time.Millisecond):
-					m.c.settle() // the loop gets to the queued writes
+					m.c.afterTraffic() // the loop gets to the queued writes
 				case <-deadline:
 					t.Fatal("pooled handler did not finish")
 				}

@@ -1,7 +1,6 @@
 package kahttp
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 )
@@ -34,20 +33,4 @@ func (r *Request) mediaType() string {
 		ct = ct[:i]
 	}
 	return strings.TrimSpace(ct)
-}
-
-// Unwrap is the underlying error, if any.
-func (e *RequestError) Unwrap() error { return e.Err }
-
-// ErrorStatus is the status to answer for err: a RequestError's Status
-// (found with errors.As), 500 for any other error, 200 for nil.
-func ErrorStatus(err error) int {
-	if err == nil {
-		return StatusOK
-	}
-	var re *RequestError
-	if errors.As(err, &re) {
-		return re.Status
-	}
-	return StatusInternalServerError
 }

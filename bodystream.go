@@ -296,21 +296,6 @@ func (b *bodyStream) fail(err error) error {
 	return err
 }
 
-// bodyError is err as a *RequestError: the parser's own errors keep their
-// status and reason, so a body refused while it streams reads as the same
-// body refused held whole.
-func bodyError(err error) error {
-	var re *RequestError
-	if errors.As(err, &re) {
-		return err
-	}
-	var we *wire.Error
-	if errors.As(err, &we) {
-		return &RequestError{Status: we.Status, Reason: we.Reason}
-	}
-	return &RequestError{Status: StatusBadRequest, Reason: "request body: " + err.Error(), Err: err}
-}
-
 // readWhole reads the rest of the body into memory, for Body and the
 // helpers that want it whole.
 func (b *bodyStream) readWhole() ([]byte, error) {

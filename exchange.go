@@ -2,9 +2,7 @@ package kahttp
 
 import (
 	"errors"
-
 	"runtime/debug"
-	"strconv"
 	"time"
 
 	"github.com/valyala/bytebufferpool"
@@ -18,14 +16,15 @@ import (
 //  2. admit: the keep-alive policy before the handler runs, the request
 //     counted (an item);
 //  3. exchange: the response over the driver's sink, the handler run (a
-//     panic becomes a 500), a streamed body's end settled (endStream),
+//     panic becomes a 500), a streamed body ended (endStream),
 //     the response finished; its verdict: keep the connection or why not.
 //
 // The loop runs it for inline items (answer), a worker for each item of a
 // pooled batch (runPooled), a blocking goroutine for every request it
 // serves, a streamed one included (streamHere). The server's own answers
 // (a refused request, 503 from a full pool, 500 after a panic, a streamed
-// body's 400/408/413) are formed here too (refuse, serverAnswer).
+// body's 400/408/413) are formed here too (refuse, busy, endStream; the
+// Response's serverAnswer and recovered).
 
 // item is one admitted request with what was decided before its handler.
 type item struct {
@@ -64,8 +63,7 @@ func (s *session) serve(req *Request, raw, rest []byte) (hijacked bool) {
 		// This goroutine serves nobody else: every handler runs here, and
 		// an upgrade's handler may take the socket over.
 		if req.w.ConnUpgrade {
-			s.upg = &upgradeState{rest: rest}
-			defer func() { s.upg = nil }()
+			return s.answerUpgrade(it, rest)
 		}
 		return s.answer(it)
 	}
@@ -88,7 +86,7 @@ func (s *session) answer(it item) (hijacked bool) {
 		releaseRequest(it.req)
 		return true
 	}
-	s.settle(keep, reason)
+	s.verdict(keep, reason)
 	releaseRequest(it.req)
 	return false
 }
@@ -125,8 +123,9 @@ func (s *session) run(h Handler, w *Response, r *Request) {
 	h.Serve(w, r)
 }
 
-// settle applies a response's verdict on the connection.
-func (s *session) settle(keep bool, reason closeReason) {
+// verdict applies a response's verdict on the connection: kept, or
+// closed once its output has left.
+func (s *session) verdict(keep bool, reason closeReason) {
 	if !keep {
 		s.closeWith(reason)
 	}
@@ -146,7 +145,7 @@ func (s *session) flush() error {
 // to keep the connection; past it the connection closes.
 const drainAfterStream = 256 << 10
 
-// endStream settles a streamed body once its handler returned: a body
+// endStream ends a streamed body once its handler returned: a body
 // that failed (too large, malformed, too slow) with nothing sent yet gets
 // that status, whatever the handler wrote; a body not read to its end is
 // read away if little is left, else the connection closes after the
@@ -155,46 +154,36 @@ func (s *session) endStream(w *Response, body *bodyStream) {
 	var re *RequestError
 	switch {
 	case errors.As(body.err, &re) && w.frame == framePending:
-		s.serverAnswer(w, re.Status, re.Reason)
+		w.serverAnswer(re.Status, re.Reason)
 		w.closeAfter(reasonBadRequest)
 	case body.err != nil || !body.discard(drainAfterStream):
 		w.closeAfter(reasonIncomplete) // the rest of the body cannot be skipped cheaply
 	}
 }
 
-// serverAnswer replaces what w holds (nothing is sent yet) with the
-// server's own answer: status, and the reason as plain text. Config.OnRefusal
-// hears of it.
-func (s *session) serverAnswer(w *Response, status int, reason string) {
-	s.srv.refused(status, reason, s.remote)
-	w.replace(status, strconv.Itoa(status)+" "+StatusText(status)+": "+reason+"\n")
-}
-
 // refuse answers a request the server will not serve (malformed, too
-// large, too slow: nothing of it can be trusted), and closes.
+// large, too slow: nothing of it can be trusted, so it is answered as a
+// bare HTTP/1.x request, without its fields), and closes.
 func (s *session) refuse(status int, reason string, why closeReason) {
 	if s.pending != nil {
 		releaseRequest(s.pending)
 		s.pending = nil
 	}
 	s.stats().requests.Add(1)
-	s.srv.refused(status, reason, s.remote) // Config.OnRefusal hears it (refusal.go)
-	out := s.c.Output()
-	out.B = appendRefusal(out.B, &s.srv.cfg, status, reason)
+	req := acquireRequest()
+	req.remote, req.srv = s.remote, s.srv
+	w := acquireResponse(req, s.srv, s, false, why, -1)
+	w.serverAnswer(status, reason)
+	w.finish()
+	releaseResponse(w)
+	releaseRequest(req)
 	s.closeWith(why)
 }
 
-// busy answers an item of a batch the pool had no room for: 503 with
-// Retry-After, on the loop.
-func (s *session) busy(it item) {
-	w := acquireResponse(it.req, s.srv, s, it.keep, it.reason, it.left)
-	s.serverAnswer(w, StatusServiceUnavailable, "server busy")
+// busy answers a request the pool had no room for: 503 with Retry-After.
+var busy HandlerFunc = func(w *Response, r *Request) {
+	w.serverAnswer(StatusServiceUnavailable, "server busy")
 	w.Header().Set("Retry-After", "1")
-	w.finish()
-	keep, reason := w.keepAlive, w.reason
-	releaseResponse(w)
-	s.settle(keep, reason)
-	releaseRequest(it.req)
 }
 
 // streamHere serves req, whose body is still arriving, on this blocking
@@ -215,5 +204,5 @@ func (s *session) streamHere(req *Request, buf []byte, h Handler) {
 	o.carry(body.rest())
 	body.release()
 	releaseRequest(req)
-	s.settle(keep, reason)
+	s.verdict(keep, reason)
 }

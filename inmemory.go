@@ -91,8 +91,9 @@ func (c *memConn) AsyncWrite(b []byte, done func(error)) error {
 	return nil
 }
 
-// settle is what the loop does after Traffic: run queued writes, send the batch.
-func (c *memConn) settle() {
+// afterTraffic is what the loop does after Traffic: run the queued
+// writes, send the output.
+func (c *memConn) afterTraffic() {
 	c.mu.Lock()
 	tasks := c.async
 	c.async = nil
@@ -158,7 +159,7 @@ func (m *MemConn) Write(p []byte) (int, error) {
 	for {
 		n, _ := m.s.traffic(m.in)
 		m.in = m.in[:copy(m.in, m.in[n:])]
-		m.c.settle()
+		m.c.afterTraffic()
 		if m.c.closing {
 			m.closed()
 			return len(p), nil
@@ -190,7 +191,7 @@ func (m *MemConn) Closed() bool { return m.c.closing }
 // one with a request half received gets 408.
 func (m *MemConn) Expire() {
 	m.s.expired()
-	m.c.settle()
+	m.c.afterTraffic()
 	if m.c.closing {
 		m.closed()
 	}
@@ -210,7 +211,7 @@ func (m *MemConn) Close() error {
 	if !m.gone {
 		m.gone = true
 		m.s.gone(io.EOF)
-		m.c.settle()
+		m.c.afterTraffic()
 	}
 	return nil
 }

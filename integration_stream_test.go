@@ -135,25 +135,7 @@ func TestIntegrationStreamedBodyTooLarge(t *testing.T) {
 // goroutine behind.
 func TestIntegrationStreamedBodyBackpressureAndAbort(t *testing.T) {
 	readErr := make(chan error, 1)
-	_, addr := startServer(t, kahttp.Config{MaxBodyBytes: 1 << 30}, func(w *kahttp.Response, r *kahttp.Request) {
-		buf := make([]byte, 64<<10)
-		var n int64
-		for {
-			m, err := r.BodyReader().Read(buf)
-			n += int64(m)
-			if err == io.EOF {
-				_, _ = w.WriteString(strconv.FormatInt(n, 10))
-				return
-			}
-			if err != nil {
-				readErr <- err
-				return
-			}
-			if r.Path() == "/slow" && n%(4<<20) < 64<<10 {
-				time.Sleep(20 * time.Millisecond)
-			}
-		}
-	})
+	_, addr := startServer(t, kahttp.Config{MaxBodyBytes: 1 << 30}, countBody(readErr))
 	runtime.GC()
 	before := heapInUse()
 	goroutines := runtime.NumGoroutine()
@@ -184,6 +166,30 @@ func TestIntegrationStreamedBodyBackpressureAndAbort(t *testing.T) {
 	_ = c.conn.Close()
 	assert.Eventually(t, func() bool { return runtime.NumGoroutine() <= goroutines+1 }, 5*time.Second, 10*time.Millisecond,
 		"goroutines %d, before %d", runtime.NumGoroutine(), goroutines)
+}
+
+// countBody answers the number of body bytes it read, pausing now and
+// then on /slow; a failed read goes to readErr.
+func countBody(readErr chan<- error) kahttp.HandlerFunc {
+	return func(w *kahttp.Response, r *kahttp.Request) {
+		buf := make([]byte, 64<<10)
+		var n int64
+		for {
+			m, err := r.BodyReader().Read(buf)
+			n += int64(m)
+			if err == io.EOF {
+				_, _ = w.WriteString(strconv.FormatInt(n, 10))
+				return
+			}
+			if err != nil {
+				readErr <- err
+				return
+			}
+			if r.Path() == "/slow" && n%(4<<20) < 64<<10 {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}
 }
 
 func heapInUse() int64 {

@@ -169,25 +169,7 @@ func TestIntegrationTLSNotReadAfterExpect(t *testing.T) {
 func TestIntegrationTLSStreamedBackpressureAndAbort(t *testing.T) {
 	readErr := make(chan error, 1)
 	rt := kahttp.NewRouter()
-	rt.POST("/*path", kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
-		buf := make([]byte, 64<<10)
-		var n int64
-		for {
-			m, err := r.BodyReader().Read(buf)
-			n += int64(m)
-			if err == io.EOF {
-				_, _ = w.WriteString(strconv.FormatInt(n, 10))
-				return
-			}
-			if err != nil {
-				readErr <- err
-				return
-			}
-			if r.Path() == "/slow" && n%(4<<20) < 64<<10 {
-				time.Sleep(20 * time.Millisecond)
-			}
-		}
-	}), kahttp.WithBodyLimit(1<<30), kahttp.WithMode(kahttp.Pooled))
+	rt.POST("/*path", countBody(readErr), kahttp.WithBodyLimit(1<<30), kahttp.WithMode(kahttp.Pooled))
 	addr, pool, _ := startTLSRoutes(t, kahttp.Config{}, rt)
 	runtime.GC()
 	before := heapInUse()

@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/kahttp/kahttp/eventloop"
 )
 
 // Connections from a net.Listener (TLS, a unix socket, a socket handed
@@ -84,8 +86,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			if s.closing.Load() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+			if eventloop.Temporary(err) {
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 				time.Sleep(delay)
 				continue
@@ -171,11 +172,4 @@ func looksLikeHTTP(hdr []byte) bool {
 		return true
 	}
 	return false
-}
-
-// isTemporary reports whether an accept error may pass (out of
-// descriptors or memory, a connection reset before it was accepted).
-func isTemporary(err error) bool {
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && t.Temporary()
 }

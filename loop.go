@@ -66,14 +66,26 @@ const (
 // with the bytes it read.
 func (s *session) traffic(in []byte) (int, turn) {
 	if s.t != nil && !s.completePooled() {
-		if s.overInbound(in) {
-			s.abort(reasonOverloaded)
-			return 0, turnClosing
-		}
-		s.stalled(s.waiting.Load())
-		s.watch()
-		return 0, turnOpen // the pooled batch still runs; the rest waits in the buffer
+		return 0, s.awaitBatch(in)
 	}
+	return s.parse(in)
+}
+
+// awaitBatch is a turn of the loop while a pooled batch is out: the input
+// waits in the buffer (within bounds), the output drains.
+func (s *session) awaitBatch(in []byte) turn {
+	if s.overInbound(in) {
+		s.abort(reasonOverloaded)
+		return turnClosing
+	}
+	s.stalled(s.waiting.Load())
+	s.watchOutput()
+	return turnOpen
+}
+
+// parse answers the complete requests at the start of in, in order (see
+// traffic).
+func (s *session) parse(in []byte) (int, turn) {
 	consumed, batchStart := 0, 0
 	for !s.c.Closing() && !(s.t != nil && s.t.full(consumed-batchStart)) {
 		buf := in[consumed:]
@@ -146,7 +158,7 @@ func (s *session) traffic(in []byte) (int, turn) {
 	if s.t != nil && !s.t.submitted {
 		s.dispatch(in[batchStart:consumed])
 	}
-	s.watch()
+	s.watchOutput()
 	if s.c.Closing() {
 		return consumed, turnClosing
 	}
@@ -284,10 +296,10 @@ func (s *session) overInbound(in []byte) bool {
 	return len(in) > limit
 }
 
-// watch asks the loop to look at this connection on every fast tick while
+// watchOutput asks the loop to look at this connection on every fast tick while
 // the output has to drain (paused, or a pooled handler waits), and tells a
 // waiting worker how far it has drained. Loop only; nothing off the loop.
-func (s *session) watch() {
+func (s *session) watchOutput() {
 	if s.lc == nil {
 		return
 	}

@@ -25,7 +25,7 @@ func (m *memServer) feed(t testing.TB, in []byte) []byte {
 	for {
 		n, _ := m.s.traffic(in)
 		in = in[n:]
-		m.c.settle()
+		m.c.afterTraffic()
 		if m.s.t == nil || m.c.closing {
 			return in
 		}

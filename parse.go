@@ -32,18 +32,3 @@ func ParseRequest(raw []byte) (*Request, error) {
 	r.bind(raw)
 	return r, nil
 }
-
-// RequestError is a request the server refuses, with the status it answers.
-//
-// The helpers that read a request (DecodeJSON, PostForm) return it too, with
-// the status to answer (400, 413, 415) and a message fit for the client;
-// Err is the underlying error, if any (errors.As reaches it).
-type RequestError struct {
-	Status int
-	Reason string
-	Err    error
-}
-
-func (e *RequestError) Error() string {
-	return "kahttp: " + itoa64(int64(e.Status)) + " " + StatusText(e.Status) + ": " + e.Reason
-}

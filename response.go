@@ -53,8 +53,9 @@ type Response struct {
 	left      int         // requests left on the connection after this one; -1 = no limit
 }
 
-// sink is where a response's bytes go: the event loop's batch for inline
-// handlers, a worker's own buffer for pooled ones.
+// sink is where a response's bytes go: the connection's output for the
+// handlers its owner runs (session), a worker's own buffer for a pooled
+// batch's (pooledSink).
 type sink interface {
 	buffer() *bytebufferpool.ByteBuffer
 	flush() error // push the buffer's bytes to the connection now
@@ -366,6 +367,14 @@ func (w *Response) recovered() {
 	w.replace(StatusInternalServerError, "500 Internal Server Error\n")
 }
 
+// serverAnswer replaces what w holds (nothing is sent yet) with the
+// server's own answer: status, and the reason as plain text. Config.OnRefusal
+// hears of it.
+func (w *Response) serverAnswer(status int, reason string) {
+	w.srv.refused(status, reason, w.req.remote)
+	w.replace(status, strconv.Itoa(status)+" "+StatusText(status)+": "+reason+"\n")
+}
+
 // replace drops what the handler wrote (only while nothing is sent) for
 // the server's own plain-text answer.
 func (w *Response) replace(status int, text string) {
@@ -375,28 +384,6 @@ func (w *Response) replace(status int, text string) {
 	w.written, w.declared, w.err, w.status = 0, -1, nil, status
 	w.header.Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.WriteString(text)
-}
-
-// appendRefusal appends the response to a request the server refuses
-// (malformed, too large, too slow): a short text body, then a close.
-func appendRefusal(b []byte, cfg *Config, status int, reason string) []byte {
-	text := StatusText(status)
-	b = appendStatusLine(b, status)
-	b = appendDate(b)
-	if cfg.ServerName != "" {
-		b = append(b, "Server: "...)
-		b = append(b, cfg.ServerName...)
-		b = append(b, "\r\n"...)
-	}
-	b = append(b, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: "...)
-	b = strconv.AppendInt(b, int64(3+1+len(text)+2+len(reason)+1), 10)
-	b = append(b, "\r\nConnection: close\r\n\r\n"...)
-	b = strconv.AppendInt(b, int64(status), 10)
-	b = append(b, ' ')
-	b = append(b, text...)
-	b = append(b, ": "...)
-	b = append(b, reason...)
-	return append(b, '\n')
 }
 
 func isTokenByte(c byte) bool { return wire.IsToken(c) }

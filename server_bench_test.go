@@ -51,7 +51,7 @@ func benchSession(b *testing.B, h Handler, mode Mode, req string) {
 			<-m.c.woken // pooled: wait for the worker, as the loop is woken
 			m.s.traffic(in[n:])
 		}
-		m.c.settle()
+		m.c.afterTraffic()
 	}
 }
 

@@ -30,6 +30,16 @@ type upgradeState struct {
 	hijacked bool
 }
 
+// answerUpgrade answers an upgrade request on a blocking goroutine, where
+// its handler may hijack the connection; rest is what the client sent
+// after the request. True: hijacked.
+func (s *session) answerUpgrade(it item, rest []byte) bool {
+	s.upg = &upgradeState{rest: rest}
+	hijacked := s.answer(it)
+	s.upg = nil
+	return hijacked
+}
+
 // Hijack takes the connection over from the server, for a protocol of the
 // handler's own after an Upgrade (WebSocket): it returns the socket and
 // the bytes the client sent after the request (the new protocol's first

@@ -70,6 +70,23 @@ func serveTLSConfig() (*tls.Config, error) {
 	return kahttp.TLSConfig(cert), nil
 }
 
+// runCert makes a run's certificate: the flags that serve it (-tls with
+// its files) and the client's configuration that trusts it; cleanup
+// removes the files.
+func runCert() (serverArgs []string, client *tls.Config, cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "bench-tls-")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	certFile, keyFile, pool, err := writeSelfSigned(dir)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, nil, nil, err
+	}
+	client = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}}
+	return []string{"-tls", "-tls-cert", certFile, "-tls-key", keyFile}, client, func() { _ = os.RemoveAll(dir) }, nil
+}
+
 // writeSelfSigned makes one certificate for 127.0.0.1 with
 // kahttp.SelfSignedCert and writes it and its key to dir, for every server
 // of the run; the pool trusts it (the client verifies the chain).
@@ -303,22 +320,17 @@ func tlsMain(o *options) error {
 	start, machine := startRun(pin)
 	fmt.Printf("TLS keep-alive: servers %s; %d connections, %d rounds x %v, baseline %s\n", strings.Join(names, ", "), tlsConns, rounds, d, baseline)
 
-	dir, err := os.MkdirTemp("", "bench-tls-")
+	serverArgs, clientCfg, cleanup, err := runCert()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	certFile, keyFile, pool, err := writeSelfSigned(dir)
-	if err != nil {
-		return err
-	}
-	clientCfg := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}}
+	defer cleanup()
 
 	fx := newFaultEnv(pin)
 	defer fx.stopAll()
 	procs := map[string]*serverProc{}
 	for _, n := range names {
-		p, err := fx.start(n, "-tls", "-tls-cert", certFile, "-tls-key", keyFile)
+		p, err := fx.start(n, serverArgs...)
 		if err != nil {
 			return err
 		}

@@ -210,17 +210,11 @@ func uploadsMain(o *options) error {
 	var clientTLS *tls.Config
 	for _, c := range cases {
 		if c.TLS && clientTLS == nil {
-			dir, err := os.MkdirTemp("", "bench-uploads-tls-")
-			if err != nil {
+			var cleanup func()
+			if tlsArgs, clientTLS, cleanup, err = runCert(); err != nil {
 				return err
 			}
-			defer os.RemoveAll(dir)
-			certFile, keyFile, pool, err := writeSelfSigned(dir)
-			if err != nil {
-				return err
-			}
-			tlsArgs = []string{"-tls", "-tls-cert", certFile, "-tls-key", keyFile}
-			clientTLS = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"}}
+			defer cleanup()
 		}
 	}
 

@@ -87,7 +87,7 @@ func (a *acceptor) run() error {
 			a.dropped.Add(1)
 		case a.closed.Load():
 			return nil
-		case !temporary(err):
+		case !Temporary(err):
 			return fmt.Errorf("eventloop: accept: %w", err)
 		default:
 			a.failed.Add(1)
@@ -128,10 +128,12 @@ func (a *acceptor) close() {
 	})
 }
 
-// temporary reports whether accept may work if tried again later: out of
+// Temporary reports whether accept may work if tried again later: out of
 // descriptors or memory, or one of the errors of a single pending connection
-// that Linux passes to accept(2), whose manual asks to retry them.
-func temporary(err error) bool {
+// that Linux passes to accept(2), whose manual asks to retry them. Every
+// accept loop of the server (this one, and Serve's for listeners) backs
+// off on it and stops on anything else.
+func Temporary(err error) bool {
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
 		switch errno {

@@ -36,7 +36,7 @@ func TestTemporaryAcceptErrors(t *testing.T) {
 		{opErr(net.ErrClosed), false},
 		{errors.New("something else"), false},
 	} {
-		assert.Equal(t, tc.want, temporary(tc.err), "%v", tc.err)
+		assert.Equal(t, tc.want, Temporary(tc.err), "%v", tc.err)
 	}
 }
 
