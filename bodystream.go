@@ -13,7 +13,7 @@ import (
 // A pooled request whose body is still arriving when its head is parsed
 // (more than streamAbove left, chunked, or Expect: 100-continue) is not
 // held until the body is in: the connection leaves the event loop for the
-// handler's goroutine (stream.go), and the handler reads the body as it
+// handler's goroutine (blocking.go), and the handler reads the body as it
 // arrives, from a bodyStream. Its reads are the socket's reads, so a
 // handler slower than its client slows the client down (TCP's window), and
 // memory per uploading connection is the one buffer below, whatever the

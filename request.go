@@ -34,7 +34,7 @@ type Request struct {
 	srv     *Server         // for ShuttingDown
 	uctx    context.Context // set by SetContext (values.go): what Context returns instead of &ctx
 	poison  bool            // overwrite buf and arena on release (Config.PoisonViews; poison.go)
-	stream  *bodyStream     // the body, when it streams (stream.go); nil when held whole
+	stream  *bodyStream     // the body, when it streams (exchange.go: streamHere); nil when held whole
 	// bodyLimit: the route's (WithBodyLimit), set by the router; 0: the
 	// server's. limits: the parser's limits with it, once routed early.
 	bodyLimit int64

@@ -164,7 +164,7 @@ type Server struct {
 	shuttingDown chan struct{} // closed when Shutdown begins
 	draining     atomic.Bool   // set by Shutdown once the listener is closed: connections close after their current request
 	stats        counters
-	gconns       goConns // connections from Serve's listeners (serve.go)
+	gconns       goConns // connections from Serve's listeners (listen.go)
 	serving      bool    // Serve was called; under mu
 }
 
