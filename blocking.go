@@ -61,6 +61,9 @@ type blockingConn struct {
 	// redo: output the loop refused after the close, for the orphan to
 	// send in order; guarded by session.mu
 	redo []*bytebufferpool.ByteBuffer
+	// tracked ends the server's tracking of the connection (Shutdown waits
+	// for what it tracks): run once, by untrack.
+	tracked func()
 }
 
 // nextShard deals the counters' shards out to blocking connections.
@@ -226,11 +229,23 @@ func (s *session) leaveLoop(buf []byte) bool {
 	s.mu.Lock()
 	s.c, s.lc, s.bc, s.owner = o, nil, o, ownerBlocking
 	s.mu.Unlock()
+	o.tracked = func() { counted.inflight.Add(-1) }
 	go func() {
-		defer counted.inflight.Add(-1)
+		defer o.untrack()
 		s.drive(o)
 	}()
 	return true
+}
+
+// untrack ends the server's tracking of the connection, once: when its
+// goroutine lets it go, or when a handler hijacks it (a hijacked
+// connection is the handler's: Shutdown does not wait for it, as net/http
+// does not).
+func (o *blockingConn) untrack() {
+	if f := o.tracked; f != nil {
+		o.tracked = nil
+		f()
+	}
 }
 
 // consume drops the n bytes traffic consumed from the input.

@@ -21,6 +21,23 @@ type reqContext struct {
 	// finds nothing of the next one's.
 	after []afterFunc
 	seq   uint64
+	// shutdown is the server's Shutdown signal (ShuttingDown), set when the
+	// request is routed.
+	shutdown <-chan struct{}
+}
+
+// shutdownKey is the context key under which a request's context holds
+// its server's Shutdown signal.
+type shutdownKey struct{}
+
+// ShuttingDown is closed when Shutdown begins for the server serving the
+// request whose context ctx is, or derives from; nil (never closed) for
+// any other context. It is Request.ShuttingDown for code that sees only a
+// context: a net/http handler through nethttp, the goroutines of a
+// hijacked connection. See also Server.RegisterOnShutdown.
+func ShuttingDown(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(shutdownKey{}).(<-chan struct{})
+	return ch
 }
 
 type afterFunc struct {
@@ -31,7 +48,12 @@ type afterFunc struct {
 func (c *reqContext) Deadline() (time.Time, bool) { return time.Time{}, false }
 
 // Value returns the request's value for key (Request.SetValue), or nil.
-func (c *reqContext) Value(key any) any { return c.value(key) }
+func (c *reqContext) Value(key any) any {
+	if _, ok := key.(shutdownKey); ok && c.shutdown != nil {
+		return c.shutdown
+	}
+	return c.value(key)
+}
 
 func (c *reqContext) Done() <-chan struct{} {
 	c.mu.Lock()
@@ -102,7 +124,7 @@ func (c *reqContext) cancel() {
 
 func (c *reqContext) reset() {
 	c.mu.Lock()
-	c.done, c.err = nil, nil
+	c.done, c.err, c.shutdown = nil, nil, nil
 	clear(c.after)
 	c.after = c.after[:0]
 	c.mu.Unlock()

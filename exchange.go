@@ -40,6 +40,7 @@ type item struct {
 func (s *session) route(req *Request, raw []byte) (Handler, Mode) {
 	req.bind(raw)
 	req.remote, req.srv = s.remote, s.srv
+	req.ctx.shutdown = s.srv.shuttingDown
 	return s.srv.route(req)
 }
 

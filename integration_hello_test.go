@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -44,11 +45,12 @@ func startHello(t *testing.T, args ...string) (addr string, proc *exec.Cmd, wait
 	cmd.Stderr = os.Stderr
 	require.NoError(t, cmd.Start())
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	exited := make(chan struct{}) // closed once done has its value
+	go func() { done <- cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGINT)
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
 		}
@@ -200,6 +202,54 @@ func TestIntegrationHelloWebSocket(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, kind, gotKind)
 		assert.True(t, bytes.Equal(msg, got))
+	}
+}
+
+// TestIntegrationHelloShutdownWithWebSockets: 100 WebSockets open, then
+// SIGTERM: hello exits 0 within 3 s (Shutdown does not wait for hijacked
+// connections), and every client gets a close frame with 1001 (going
+// away) rather than a dropped connection.
+func TestIntegrationHelloShutdownWithWebSockets(t *testing.T) {
+	t.Parallel()
+	addr, cmd, done := startHello(t)
+	const n = 100
+	conns := make([]*websocket.Conn, n)
+	for i := range conns {
+		c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+		require.NoError(t, err)
+		defer c.Close()
+		require.NoError(t, c.WriteMessage(websocket.TextMessage, []byte("hi")))
+		_ = c.SetReadDeadline(time.Now().Add(ioTimeout))
+		_, msg, err := c.ReadMessage()
+		require.NoError(t, err)
+		require.Equal(t, "hi", string(msg))
+		conns[i] = c
+	}
+	start := time.Now()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	codes := make(chan int, n)
+	for _, c := range conns {
+		go func() {
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, _, err := c.ReadMessage() // gorilla answers the close frame itself
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				codes <- ce.Code
+			} else {
+				codes <- -1
+			}
+		}()
+	}
+	for range n {
+		assert.Equal(t, websocket.CloseGoingAway, <-codes, "each client's close code")
+	}
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "exit status")
+		t.Logf("hello exited %v after SIGTERM with %d WebSockets open", time.Since(start).Round(time.Millisecond), n)
+		assert.Less(t, time.Since(start), 3*time.Second)
+	case <-time.After(10 * time.Second):
+		t.Fatal("hello did not exit on SIGTERM")
 	}
 }
 

@@ -1,9 +1,12 @@
 package kahttp_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"runtime"
 	"strings"
@@ -182,4 +185,71 @@ func TestIntegrationUpgradeHijack(t *testing.T) {
 	require.NoError(t, err)
 	_ = resp.Body.Close()
 	assert.ErrorIs(t, <-errc, kahttp.ErrNotHijackable)
+}
+
+// Shutdown does not wait for a hijacked connection, even one whose
+// handler keeps running: the handler hears of it (Request.ShuttingDown,
+// ShuttingDown of its context, RegisterOnShutdown) and ends the connection
+// itself. On the event loops and over TLS.
+func TestIntegrationShutdownLeavesHijacked(t *testing.T) {
+	for _, overTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "loops", true: "tls"}[overTLS], func(t *testing.T) {
+			told := make(chan string, 3)
+			rt := kahttp.NewRouter()
+			rt.GET("/hold", kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+				w.Header().Set("Connection", "Upgrade")
+				w.Header().Set("Upgrade", "hold")
+				w.WriteHeader(kahttp.StatusSwitchingProtocols)
+				nc, _, err := w.Hijack()
+				if err != nil {
+					return
+				}
+				defer nc.Close()
+				ctxDown := kahttp.ShuttingDown(r.Context())
+				<-r.ShuttingDown() // the handler itself holds the connection until told
+				<-ctxDown
+				told <- "handler"
+				_, _ = io.WriteString(nc, "bye")
+				_, _ = io.Copy(io.Discard, nc) // until the client closes: after Shutdown returned
+			}), kahttp.WithMode(kahttp.Pooled))
+			srv := kahttp.NewServer(rt, kahttp.Config{})
+			srv.RegisterOnShutdown(func() { told <- "hook" })
+			var conn net.Conn
+			if overTLS {
+				cert, pool, _, _ := testCert(t)
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				served := make(chan error, 1)
+				go func() { served <- srv.Serve(tls.NewListener(ln, kahttp.TLSConfig(cert))) }()
+				defer func() { assert.ErrorIs(t, <-served, kahttp.ErrServerClosed) }()
+				conn, err = tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: pool})
+				require.NoError(t, err)
+			} else {
+				require.NoError(t, srv.Start("127.0.0.1:0"))
+				var err error
+				conn, err = net.Dial("tcp", srv.Addr().String())
+				require.NoError(t, err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(ioTimeout))
+			_, err := io.WriteString(conn, "GET /hold HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: hold\r\n\r\n")
+			require.NoError(t, err)
+			br := bufio.NewReader(conn)
+			r := &response{}
+			require.NoError(t, readHead(br, r))
+			require.Equal(t, 101, r.Status)
+
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			start := time.Now()
+			require.NoError(t, srv.Shutdown(ctx), "Shutdown waits for no hijacked connection")
+			assert.Less(t, time.Since(start), time.Second)
+			got := []string{<-told, <-told}
+			assert.ElementsMatch(t, []string{"handler", "hook"}, got)
+			bye := make([]byte, 3)
+			_, err = io.ReadFull(br, bye)
+			require.NoError(t, err)
+			assert.Equal(t, "bye", string(bye), "the handler still has its connection")
+		})
+	}
 }

@@ -145,7 +145,6 @@ const plainHTTPAnswer = "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; c
 // serveConn serves one listener connection until it closes; shard is the
 // counters' shard Serve took for it.
 func (s *Server) serveConn(nc net.Conn, shard uint32) {
-	defer s.gconns.remove(nc)
 	if tc, ok := nc.(*tls.Conn); ok {
 		_ = tc.SetDeadline(time.Now().Add(s.cfg.HeaderTimeout))
 		if err := tc.Handshake(); err != nil {
@@ -156,11 +155,14 @@ func (s *Server) serveConn(nc net.Conn, shard uint32) {
 			}
 			s.stats.at(int(shard)).connClosed(reasonBadRequest, 0)
 			_ = nc.Close()
+			s.gconns.remove(nc)
 			return
 		}
 		_ = tc.SetDeadline(time.Time{})
 	}
 	o := newListenerConn(s, nc, shard)
+	o.tracked = func() { s.gconns.remove(nc) }
+	defer o.untrack()
 	newBlockingSession(s, o, nc.RemoteAddr()).drive(o) // blocking.go
 }
 

@@ -165,6 +165,7 @@ type Server struct {
 	draining     atomic.Bool   // set by Shutdown once the listener is closed: connections close after their current request
 	stats        counters
 	gconns       goConns // connections from Serve's listeners (listen.go)
+	onShutdown   []func() // RegisterOnShutdown's; under mu
 	serving      bool    // Serve was called; under mu
 }
 
@@ -257,7 +258,9 @@ func (s *Server) Addr() net.Addr {
 // connections are refused (a client can retry elsewhere) rather than
 // accepted and dropped; then idle connections are closed, requests in
 // progress finished with Connection: close on their response, and pooled
-// handlers waited for. It returns when every connection is
+// handlers waited for. Hijacked connections (WebSockets) are not waited
+// for: their handlers hear of Shutdown through Request.ShuttingDown and
+// RegisterOnShutdown, and end them. It returns when every connection is
 // gone, or when ctx ends: then the contexts of the requests still running
 // are cancelled and the remaining connections closed, and ctx's error is returned.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -277,6 +280,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.gconns.mu.Unlock()
 	s.draining.Store(true)
 	close(s.shuttingDown) // long-lived handlers end their streams (Request.ShuttingDown)
+	s.mu.Lock()
+	for _, f := range s.onShutdown {
+		go f()
+	}
+	s.mu.Unlock()
 	if eng != nil {
 		eng.Each(func(c *eventloop.Conn) { c.Wake() }) // idle ones close; busy ones close after their response
 	}
@@ -308,6 +316,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = stopErr
 	}
 	return s.waitInflight(ctx, err)
+}
+
+// RegisterOnShutdown registers f to be called, on a goroutine of its own,
+// when Shutdown begins, as net/http's does: for code that holds
+// connections Shutdown does not wait for (hijacked ones: WebSockets) and
+// should end them, say with a close frame. Handlers can also watch
+// Request.ShuttingDown, or ShuttingDown(ctx).
+func (s *Server) RegisterOnShutdown(f func()) {
+	s.mu.Lock()
+	s.onShutdown = append(s.onShutdown, f)
+	s.mu.Unlock()
 }
 
 // drainGoConns waits for the listener connections to finish, or ctx to

@@ -51,8 +51,10 @@ func (s *session) answerUpgrade(it item, rest []byte) bool {
 // (ErrNotHijackable otherwise): the server runs it on a goroutine of its
 // own, off the event loop. From Hijack on the connection is the
 // handler's: no timer, no Stats as an open connection (it is counted
-// closed as "hijacked"), and Shutdown leaves it to the handler, as
-// net/http does; serve it from any goroutine, and close it. What was
+// closed as "hijacked"), and Shutdown neither waits for it nor closes it,
+// as net/http does: end it when Request.ShuttingDown (or ShuttingDown of
+// its context, or a Server.RegisterOnShutdown hook) says so. Serve it
+// from any goroutine, and close it. What was
 // written to w and not flushed is dropped, and w fails with ErrHijacked.
 func (w *Response) Hijack() (net.Conn, []byte, error) {
 	s, ok := w.sink.(*session)
@@ -87,6 +89,7 @@ func (w *Response) Hijack() (net.Conn, []byte, error) {
 	o.closing = true
 	up.hijacked, o.hijacked = true, true
 	s.setOwner(ownerHijacked)
+	o.untrack() // the handler's now: Shutdown does not wait for it
 	w.err = ErrHijacked
 	w.keepAlive, w.reason = false, reasonHijacked
 	return nc, bytes.Clone(up.rest), nil

@@ -6,10 +6,12 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/kahttp/kahttp"
+	"github.com/kahttp/kahttp/examples/internal/wsclose"
 	"github.com/kahttp/kahttp/nethttp"
 )
 
@@ -105,13 +107,21 @@ const maxUpload = 1 << 30
 
 var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 
-// wsEcho sends every message back as it came, until the client closes.
+// sockets counts the WebSockets open: main waits for them to close
+// after Shutdown, which does not wait for hijacked connections.
+var sockets sync.WaitGroup
+
+// wsEcho sends every message back as it came, until the client closes,
+// or the server shuts down (a close frame with 1001 first).
 func wsEcho(w http.ResponseWriter, r *http.Request) {
 	c, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // Upgrade answered the client
 	}
+	sockets.Add(1)
+	defer sockets.Done()
 	defer c.Close()
+	defer wsclose.OnShutdown(c, kahttp.ShuttingDown(r.Context()))()
 	for {
 		kind, msg, err := c.ReadMessage()
 		if err != nil {

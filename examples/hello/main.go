@@ -122,4 +122,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "hello: shutdown:", err)
 		os.Exit(1)
 	}
+	// The WebSockets were told (a close frame): give them ctx's time to end.
+	closed := make(chan struct{})
+	go func() { sockets.Wait(); close(closed) }()
+	select {
+	case <-closed:
+	case <-ctx.Done():
+		fmt.Fprintln(os.Stderr, "hello: shutdown: WebSockets still open")
+		os.Exit(1)
+	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/kahttp/kahttp"
+	"github.com/kahttp/kahttp/examples/internal/wsclose"
 	"github.com/kahttp/kahttp/nethttp"
 )
 
@@ -17,6 +18,9 @@ type app struct {
 	mu    sync.Mutex
 	count int64
 	subs  map[chan int64]struct{} // each follower's latest value (buffer 1)
+	// sockets counts the WebSockets open: main waits for them after
+	// Shutdown, which does not wait for hijacked connections.
+	sockets sync.WaitGroup
 }
 
 func newApp() *app { return &app{subs: map[chan int64]struct{}{}} }
@@ -120,7 +124,11 @@ func (a *app) ws(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	a.sockets.Add(1)
+	defer a.sockets.Done()
 	defer c.Close()
+	// On Shutdown, a close frame with 1001: the reads then end the stream.
+	defer wsclose.OnShutdown(c, kahttp.ShuttingDown(r.Context()))()
 	ch, done := a.follow()
 	defer done()
 	gone := make(chan struct{})

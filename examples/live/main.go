@@ -71,6 +71,7 @@ func main() {
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		fail(err)
 	}
+	app.sockets.Wait() // told by a close frame, each ends within a second or two
 }
 
 // certificate loads the pair, or makes one for 127.0.0.1 and localhost.
