@@ -164,9 +164,9 @@ type Server struct {
 	shuttingDown chan struct{} // closed when Shutdown begins
 	draining     atomic.Bool   // set by Shutdown once the listener is closed: connections close after their current request
 	stats        counters
-	gconns       goConns // connections from Serve's listeners (listen.go)
+	gconns       goConns  // connections from Serve's listeners (listen.go)
 	onShutdown   []func() // RegisterOnShutdown's; under mu
-	serving      bool    // Serve was called; under mu
+	serving      bool     // Serve was called; under mu
 }
 
 // NewServer returns a server for h with cfg (zero fields take the defaults).
