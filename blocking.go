@@ -46,12 +46,14 @@ type blockingConn struct {
 	in   *bytebufferpool.ByteBuffer // received and not yet consumed by traffic
 	out  *bytebufferpool.ByteBuffer
 
-	deadline  time.Time     // the session's timer (SetDeadline): the driver's reads end there
-	until     time.Time     // a streamed body's reads end here (ReadTimeout); zero: no bound
-	readWait  time.Duration // how long a streamed body's read may wait (IdleTimeout)
-	writeWait time.Duration // how long a write may wait for the client (WriteTimeout)
-	err       error         // the first write error: the connection is done
-	shard     uint32        // Loop: off the loops, connections take the counters' shards in turn
+	srv      *Server
+	deadline time.Time // the session's timer (SetDeadline): the driver's reads end there
+	// A streamed body's reads: until ReadTimeout's bound (zero: none), and
+	// at the minimum rate from bodyFrom (unix ns), bodyGot bytes so far.
+	until             time.Time
+	bodyFrom, bodyGot int64
+	err               error  // the first write error: the connection is done
+	shard             uint32 // Loop: off the loops, connections take the counters' shards in turn
 
 	closing  bool
 	hijacked bool // a handler took the socket (Response.Hijack): not ours to close
@@ -79,8 +81,7 @@ type sock interface {
 
 // newListenerConn is the transport of a connection from a listener.
 func newListenerConn(srv *Server, nc net.Conn, shard uint32) *blockingConn {
-	return &blockingConn{sock: nc, in: bytebufferpool.Get(), shard: shard,
-		readWait: srv.cfg.IdleTimeout, writeWait: srv.cfg.WriteTimeout}
+	return &blockingConn{sock: nc, in: bytebufferpool.Get(), shard: shard, srv: srv}
 }
 
 // newDupConn is the transport of a loop connection's socket taken off the
@@ -88,8 +89,7 @@ func newListenerConn(srv *Server, nc net.Conn, shard uint32) *blockingConn {
 func newDupConn(srv *Server, fd int, in []byte) *blockingConn {
 	// The dup shares the non-blocking flag, so os.NewFile puts it on Go's poller.
 	f := os.NewFile(uintptr(fd), "kahttp-conn")
-	o := &blockingConn{sock: f, file: f, in: bytebufferpool.Get(), shard: nextShard.Add(1),
-		readWait: srv.cfg.IdleTimeout, writeWait: srv.cfg.WriteTimeout}
+	o := &blockingConn{sock: f, file: f, in: bytebufferpool.Get(), shard: nextShard.Add(1), srv: srv}
 	o.in.B = append(o.in.B[:0], in...)
 	return o
 }
@@ -275,15 +275,15 @@ func (o *blockingConn) fill() error {
 	return err
 }
 
-// read reads a streamed body from the socket: it waits at most readWait for
-// bytes, and never past until (if set). A bodySource.
+// read reads a streamed body from the socket: it waits at most IdleTimeout
+// for bytes, never past until (ReadTimeout), nor past the time the body
+// is due at the minimum rate (Server.bodyDue). A bodySource.
 func (o *blockingConn) read(p []byte) (int, error) {
-	d := time.Now().Add(o.readWait)
-	if !o.until.IsZero() && o.until.Before(d) {
-		d = o.until
-	}
+	d := earliest(time.Now().Add(o.srv.cfg.IdleTimeout), o.until, o.srv.bodyDue(o.bodyFrom, o.bodyGot))
 	_ = o.sock.SetReadDeadline(d)
-	return o.sock.Read(p)
+	n, err := o.sock.Read(p)
+	o.bodyGot += int64(n)
+	return n, err
 }
 
 // write writes b, waiting at most the write timeout for the client. A
@@ -293,7 +293,7 @@ func (o *blockingConn) write(b []byte) error {
 		return ErrHijacked // the socket is the handler's: nothing of ours goes out
 	}
 	if o.err == nil && len(b) > 0 {
-		_ = o.sock.SetWriteDeadline(time.Now().Add(o.writeWait))
+		_ = o.sock.SetWriteDeadline(time.Now().Add(o.srv.cfg.WriteTimeout))
 		_, o.err = o.sock.Write(b)
 	}
 	return o.err

@@ -197,6 +197,7 @@ func (s *session) streamHere(req *Request, buf []byte, h Handler) {
 	o := s.bc
 	w := &req.w
 	o.until = s.readUntil()
+	o.bodyFrom, o.bodyGot = s.started, int64(len(buf)-w.HeadEnd)
 	body := newBodyStream(o, buf[w.HeadEnd:], w.ContentLength, w.Chunked, w.Expect100, &req.limits)
 	req.stream = body
 	it := s.admit(req, h)

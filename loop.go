@@ -126,7 +126,7 @@ func (s *session) parse(in []byte) (int, turn) {
 					continue // the connection is closing
 				}
 			}
-			s.incomplete(req)
+			s.incomplete(req, len(buf))
 			break
 		}
 		s.pending = nil
@@ -184,8 +184,9 @@ func (s *session) idle() {
 	}
 }
 
-// incomplete keeps a partial request waiting for its bytes.
-func (s *session) incomplete(req *Request) {
+// incomplete keeps a partial request waiting for its bytes; buffered is
+// how many of them are in.
+func (s *session) incomplete(req *Request, buffered int) {
 	if s.phase != phaseHead && s.phase != phaseBody {
 		s.started = now().UnixNano() // a new request begins
 	}
@@ -199,19 +200,19 @@ func (s *session) incomplete(req *Request) {
 	}
 	s.pending = req
 	s.phase = phaseBody
-	// The body has IdleTimeout between its bytes, and with ReadTimeout the
-	// whole request is bounded from its first byte.
-	until := s.readUntil()
-	d := s.srv.deadline(s.srv.cfg.IdleTimeout)
-	if !until.IsZero() && until.Before(d) {
-		d = until
-	}
-	s.c.SetDeadline(d)
+	// The body has IdleTimeout between its bytes; it is due, with what came
+	// so far, at the minimum rate; with ReadTimeout the whole request is
+	// bounded from its first byte.
+	req.bodyGot = int64(buffered - req.w.HeadEnd)
+	until := earliest(s.readUntil(), s.srv.bodyDue(s.started, req.bodyGot))
+	s.c.SetDeadline(earliest(s.srv.deadline(s.srv.cfg.IdleTimeout), until))
 	if want := req.w.Want(); want > 0 && s.lc != nil {
 		// Parse it again only once it can get further: the end of a
 		// Content-Length body, or of the chunk arriving (offsets count
 		// from the start of the unconsumed input, as the loop's buffer
-		// will once this call returns).
+		// will once this call returns). Meanwhile the loop does not look
+		// at the bytes: when the deadline passes, expired looks at how
+		// many came (bodyOnTime).
 		s.lc.Need(want, s.srv.cfg.IdleTimeout, until)
 	}
 	if req.w.Expect100 && !s.sent100 {
@@ -220,6 +221,43 @@ func (s *session) incomplete(req *Request) {
 		out := s.c.Output()
 		out.B = append(out.B, continue100...)
 	}
+}
+
+// bodyOnTime reports whether a body whose deadline passed on a loop is
+// still on time, and then arms its timer anew. The deadline was set for
+// the bytes in when it was armed (incomplete) while the loop waited for
+// more without looking (Conn.Need): if more came since, at the minimum
+// rate, and within ReadTimeout, the body goes on. No byte since is the
+// idle timeout. A blocking goroutine parses at every read, so its
+// deadline is always current.
+func (s *session) bodyOnTime() bool {
+	req := s.pending
+	if req == nil || s.lc == nil {
+		return false
+	}
+	buffered := len(s.lc.Buffered())
+	got := int64(buffered - req.w.HeadEnd)
+	t := time.Now()
+	due := s.srv.bodyDue(s.started, got)
+	if got <= req.bodyGot || due.IsZero() || !t.Before(due) {
+		return false
+	}
+	if until := s.readUntil(); !until.IsZero() && !t.Before(until) {
+		return false
+	}
+	s.incomplete(req, buffered)
+	return true
+}
+
+// earliest is the earliest of ts that is not zero (zero if all are).
+func earliest(ts ...time.Time) time.Time {
+	var e time.Time
+	for _, t := range ts {
+		if !t.IsZero() && (e.IsZero() || t.Before(e)) {
+			e = t
+		}
+	}
+	return e
 }
 
 // continue100 is the interim response a client that sent

@@ -40,6 +40,7 @@ type Request struct {
 	bodyLimit int64
 	limits    wire.Limits
 	routed    bool
+	bodyGot   int64        // bytes of body in when its timer was last armed (session.incomplete)
 	bodyRd    bytes.Reader // BodyReader over a body held whole
 }
 
@@ -63,7 +64,7 @@ func releaseRequest(r *Request) {
 	r.buf, r.arena, r.path, r.params, r.remote, r.srv = nil, r.arena[:0], "", r.params[:0], nil, nil
 	r.stream = nil
 	r.bodyRd.Reset(nil)
-	r.bodyLimit, r.routed = 0, false
+	r.bodyLimit, r.routed, r.bodyGot = 0, false, 0
 	r.poison = false
 	r.ctx.reset()
 	r.uctx = nil

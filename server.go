@@ -45,9 +45,19 @@ type Config struct {
 	// its bytes; ReadTimeout bounds the whole request.
 	HeaderTimeout time.Duration
 	// ReadTimeout, if set, bounds the whole request, body included, from
-	// its first byte (0: no bound but HeaderTimeout and IdleTimeout, as
-	// net/http); past it the client gets 408 and the connection closes.
+	// its first byte (0: no bound but HeaderTimeout, IdleTimeout and the
+	// body's minimum rate); past it the client gets 408 and the connection
+	// closes.
 	ReadTimeout time.Duration
+	// BodyTimeout and MinBodyRate cut a body that trickles in (mod_reqtimeout's
+	// body=20,MinRate=500): a request has BodyTimeout (20 s) from its first
+	// byte, plus a second for every MinBodyRate bytes (500) of body
+	// received; past that the client gets 408 (if nothing was sent yet)
+	// and the connection closes. A client sending a byte a second is cut
+	// after about 20 s; one at 10 KiB/s never is. Held or streamed, on the
+	// loops or on a listener's goroutine. MinBodyRate -1: no minimum.
+	BodyTimeout time.Duration
+	MinBodyRate int
 	// WriteTimeout is how long a connection's unsent output may wait for
 	// its client to read some of it (30 s): while the server has stopped
 	// reading the connection's requests (MaxOutboundBytes), and while a
@@ -121,6 +131,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 30 * time.Second
+	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = 20 * time.Second
+	}
+	if c.MinBodyRate == 0 {
+		c.MinBodyRate = 500
 	}
 	def(&c.ResponseBufferSize, 4<<10)
 	def(&c.MaxRequestLineBytes, 8<<10)
@@ -378,6 +394,17 @@ func (s *Server) Stats() Stats {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// bodyDue is when a request that began at started (unix ns) must have
+// received got bytes of body, at the minimum rate (Config.MinBodyRate);
+// zero with no minimum.
+func (s *Server) bodyDue(started, got int64) time.Time {
+	rate := int64(s.cfg.MinBodyRate)
+	if rate <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, started).Add(s.cfg.BodyTimeout + time.Duration(got*int64(time.Second)/rate))
+}
 
 // deadline is d from now, never early: the coarse clock may lag by a sweep,
 // and closing before the advertised Keep-Alive timeout races the client.

@@ -154,7 +154,11 @@ func (s *session) expired() {
 		} else {
 			s.closeWith(reasonIdleTimeout)
 		}
-	case phaseHead, phaseBody:
+	case phaseBody:
+		if !s.bodyOnTime() {
+			s.refuse(StatusRequestTimeout, reasonNotInTime, reasonHeaderTimeout)
+		}
+	case phaseHead:
 		s.refuse(StatusRequestTimeout, reasonNotInTime, reasonHeaderTimeout)
 	case phasePaused:
 		s.abort(reasonWriteTimeout) // the client does not read its responses: drop them

@@ -2,7 +2,7 @@
 // benchmarks, kaprobe's tests and the acceptance checks, which rely on this
 // contract (keep it stable):
 //
-//	go run ./examples/hello [-addr :8080] [-idle 75s] [-max-requests 0] [-inline]
+//	go run ./examples/hello [-addr :8080] [-idle 75s] [-read-timeout 0] [-max-requests 0] [-inline]
 //	        [-tls-cert FILE -tls-key FILE | -tls-self-signed [-tls-ca-out FILE]]
 //
 // With -tls-cert and -tls-key it serves HTTPS with that pair; with
@@ -78,6 +78,7 @@ func listenTLS(addr, certFile, keyFile string, selfSigned bool, caOut string) (n
 func main() {
 	addr := flag.String("addr", ":8080", "address to listen on")
 	idle := flag.Duration("idle", 0, "idle timeout of keep-alive connections (0: the default, 75s)")
+	readTimeout := flag.Duration("read-timeout", 0, "bound on a whole request, body included, from its first byte (0: none; a body must still keep 500 B/s after 20 s)")
 	maxReq := flag.Int("max-requests", 0, "requests per connection before it closes (0: no limit)")
 	inline := flag.Bool("inline", false, "run every handler on the event loop (no worker pool)")
 	certFile := flag.String("tls-cert", "", "serve HTTPS with this certificate (PEM; with -tls-key)")
@@ -86,7 +87,7 @@ func main() {
 	caOut := flag.String("tls-ca-out", "", "with -tls-self-signed: write its certificate here, for clients to trust")
 	flag.Parse()
 
-	cfg := kahttp.Config{IdleTimeout: *idle, MaxRequestsPerConn: *maxReq}
+	cfg := kahttp.Config{IdleTimeout: *idle, ReadTimeout: *readTimeout, MaxRequestsPerConn: *maxReq}
 	if *inline {
 		cfg.Mode = kahttp.Inline
 	}
