@@ -83,8 +83,8 @@ const (
 	phasePaused              // output piles up (past MaxOutboundBytes, or a pooled handler waits to write): WriteTimeout for the client to read
 )
 
-// session is the HTTP state of one connection. The fields above mu are
-// its owner's (see above); those from mu on are shared with the pooled
+// session is the HTTP state of one connection. The fields above owner are
+// its owner's (see above); those from owner on are shared with the pooled
 // worker (and Shutdown): each says how (under mu, atomic).
 //
 // An idle connection pays for this struct: keep its fields few and packed
@@ -107,9 +107,11 @@ type session struct {
 	sent100 bool
 	reason  closeReason // why the connection is closing
 
-	// From mu on: shared by the loop, the pooled worker and a blocking goroutine.
-	owner owner // who drives the session (above); written under mu
-	mu    sync.Mutex
+	// From owner on: shared by the loop, the pooled worker and a blocking
+	// goroutine. owner and waiting sit in the small fields' padding.
+	owner   owner       // who drives the session (above); written under mu
+	waiting atomic.Bool // a worker waits on drain
+	mu      sync.Mutex
 	// bc is the blocking connection of the goroutine that drives the
 	// session, or (set by gone, under mu) a dup of a half-closed client's
 	// socket that the worker will drive once its batch is done.
@@ -118,7 +120,6 @@ type session struct {
 	outbound atomic.Int64  // the loop's last look at Pending(), for the worker's backpressure
 	unsent   atomic.Int64  // bytes a worker handed to AsyncWrite whose callback has not run
 	drain    chan struct{} // signals a worker waiting for output to drain; guarded by mu
-	waiting  atomic.Bool   // a worker waits on drain
 }
 
 // newLoopSession starts the session of a connection a loop serves.
