@@ -2,31 +2,48 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Scenario "slowloris": many connections start a request and send its
 // header one line per second, never finishing it. A server with a header
-// timeout answers them (408) or closes them; meanwhile a normal request on
-// a new connection must be answered promptly.
+// timeout answers them (408) or closes them; meanwhile other clients must
+// be served as promptly as without them. Two probes run throughout: a
+// request on a new connection and one on a kept-alive connection, every
+// slowProbeEvery; first for slowQuiet alone (the baseline), then beside
+// the slow connections. Their p99 under slowloris is compared with their
+// own p99 without it.
 
 const (
-	slowConns      = 500
-	slowBound      = 12 * time.Second // kahttp's HeaderTimeout is 10 s
-	slowEvery      = time.Second
-	slowProbeEvery = 250 * time.Millisecond
+	slowConns = 2000
+	slowBound = 12 * time.Second // kahttp's HeaderTimeout is 10 s
+	slowEvery = time.Second
+	slowQuiet = 4 * time.Second // the probes alone: the baseline
+	// slowRamp is how long the 2,000 connections take to open (a
+	// connection burst, judged by the flood and burst scenarios): the tail
+	// goal is on what follows, while they are held open and expire.
+	slowRamp       = 500 * time.Millisecond
+	slowProbeEvery = 20 * time.Millisecond
 	slowProbeMax   = time.Second // a normal request slower than this fails the row
+	// slowTailGoal bounds kahttp's p99 under slowloris over the same
+	// probe's p99 alone.
+	slowTailGoal = 1.5
 )
 
 func slowlorisScenario() faultScenario {
 	return faultScenario{
 		Name: "slowloris",
-		Desc: fmt.Sprintf("%d connections send `GET /plaintext HTTP/1.1` and then one header line every %v, never ending the header, for at most %v; when each was answered or closed, and the latency of GET /plaintext on a new connection every %v meanwhile. Verdict: FAIL when connections are still open at %v (no header timeout), or a normal request fails or takes over %v",
-			slowConns, slowEvery, slowBound, slowProbeEvery, slowBound, slowProbeMax),
+		Desc: fmt.Sprintf("%d connections send `GET /plaintext HTTP/1.1` and then one header line every %v, never ending the header, for at most %v; when each was answered or closed. "+
+			"GET /plaintext on a new connection and on a kept-alive one every %v, for %v before the slow connections (the baseline) and beside them. "+
+			"Verdict: FAIL when connections are still open at %v (no header timeout), a normal request fails or takes over %v, or (kahttp) a probe's p99 beside the slow connections once they are open (%v after the first dial) is over %.1f× its p99 alone",
+			slowConns, slowEvery, slowBound, slowProbeEvery, slowQuiet, slowBound, slowProbeMax, slowRamp, slowTailGoal),
 		Run: runSlowlorisFault,
 	}
 }
@@ -36,6 +53,79 @@ type slowRes struct {
 	at   time.Duration // since the connection's first bytes
 }
 
+// slowProbe makes one kind of normal request every slowProbeEvery, its
+// latencies kept apart before and during the slow connections.
+type slowProbe struct {
+	name        string
+	alone, busy []time.Duration
+	busyAt      []time.Duration // when each busy one began, since the slow connections did
+	since       time.Time
+	errs        []string
+}
+
+func (pr *slowProbe) run(stop <-chan struct{}, during *atomic.Bool, get func() (time.Duration, error)) {
+	tick := time.NewTicker(slowProbeEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		t0 := time.Now()
+		d, err := get()
+		switch {
+		case err != nil:
+			pr.errs = append(pr.errs, err.Error())
+		case during.Load():
+			pr.busy = append(pr.busy, d)
+			pr.busyAt = append(pr.busyAt, t0.Sub(pr.since))
+		default:
+			pr.alone = append(pr.alone, d)
+		}
+	}
+}
+
+// worst says when the n slowest requests beside the slow connections began.
+func (pr *slowProbe) worst(n int) string {
+	idx := make([]int, len(pr.busy))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return pr.busy[idx[a]] > pr.busy[idx[b]] })
+	var parts []string
+	for _, i := range idx[:min(n, len(idx))] {
+		parts = append(parts, fmt.Sprintf("%v at %.2f s", pr.busy[i].Round(100*time.Microsecond), pr.busyAt[i].Seconds()))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// tail says the probe's p99 alone, beside the slow connections once they
+// are open (after slowRamp), and their ratio (NaN without samples).
+func (pr *slowProbe) tail() (alone, busy time.Duration, ratio float64) {
+	var held []time.Duration
+	for i, d := range pr.busy {
+		if pr.busyAt[i] >= slowRamp {
+			held = append(held, d)
+		}
+	}
+	alone, busy = percentile(pr.alone, 0.99), percentile(held, 0.99)
+	ratio = math.NaN()
+	if alone > 0 && busy > 0 {
+		ratio = float64(busy) / float64(alone)
+	}
+	return alone, busy, ratio
+}
+
+func percentile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
 func runSlowlorisFault(fx *faultEnv, name string, v *verdict) string {
 	p, err := fx.start(name)
 	if err != nil {
@@ -43,6 +133,40 @@ func runSlowlorisFault(fx *faultEnv, name string, v *verdict) string {
 		return ""
 	}
 	defer fx.stop(p)
+
+	// The probes, alone first.
+	fresh := &slowProbe{name: "new connection"}
+	kept := &slowProbe{name: "kept-alive"}
+	keep, err := dialKeep(p.Addr, 2*time.Second)
+	if err != nil {
+		v.failf("probe connection: %v", err)
+		return ""
+	}
+	defer keep.c.Close()
+	var during atomic.Bool
+	stop := make(chan struct{})
+	var probes sync.WaitGroup
+	probes.Add(2)
+	go func() {
+		defer probes.Done()
+		fresh.run(stop, &during, func() (time.Duration, error) { return getPlainOK(p.Addr, 2*time.Second) })
+	}()
+	go func() {
+		defer probes.Done()
+		kept.run(stop, &during, func() (time.Duration, error) {
+			t0 := time.Now()
+			status, ok, err := keep.get("/plaintext", 2*time.Second)
+			if err == nil && (status != 200 || !ok) {
+				err = fmt.Errorf("kept-alive: status %d, kept %v", status, ok)
+			}
+			return time.Since(t0), err
+		})
+	}()
+	time.Sleep(slowQuiet)
+
+	fresh.since = time.Now()
+	kept.since = fresh.since
+	during.Store(true)
 	end := time.Now().Add(slowBound)
 	res := make([]slowRes, slowConns)
 	var wg sync.WaitGroup
@@ -71,26 +195,10 @@ func runSlowlorisFault(fx *faultEnv, name string, v *verdict) string {
 			inner.Wait()
 		}()
 	}
-	// Probes until every slow connection is settled or the bound is reached.
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	var lat []time.Duration
-	var probeErr []string
-	tick := time.NewTicker(slowProbeEvery)
-	defer tick.Stop()
-loop:
-	for {
-		select {
-		case <-done:
-			break loop
-		case <-tick.C:
-			if d, err := getPlainOK(p.Addr, 2*time.Second); err != nil {
-				probeErr = append(probeErr, err.Error())
-			} else {
-				lat = append(lat, d)
-			}
-		}
-	}
+	wg.Wait()
+	close(stop)
+	probes.Wait()
+
 	// Group by outcome, with the spread of times.
 	groups := map[string][]time.Duration{}
 	for _, r := range res {
@@ -111,23 +219,27 @@ loop:
 		sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
 		parts = append(parts, fmt.Sprintf("%d %s after %.1f–%.1f s", len(ts), k, ts[0].Seconds(), ts[len(ts)-1].Seconds()))
 	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	probe := fmt.Sprintf("GET /plaintext meanwhile: %d ok", len(lat))
-	if len(lat) > 0 {
-		probe += fmt.Sprintf(" (p50 %v, max %v)", lat[len(lat)/2].Round(100*time.Microsecond), lat[len(lat)-1].Round(100*time.Microsecond))
-	}
-	probe += fmt.Sprintf(", %d failed", len(probeErr))
 	if n := len(groups["open"]); n > 0 {
 		v.failf("%d of %d slow connections still open after %v (no header timeout)", n, slowConns, slowBound)
 	}
-	if len(probeErr) > 0 {
-		v.failf("normal request failed %d times (%s)", len(probeErr), probeErr[0])
-	}
-	if len(lat) > 0 && lat[len(lat)-1] > slowProbeMax {
-		v.failf("normal request took %v", lat[len(lat)-1].Round(time.Millisecond))
+	var probeParts []string
+	for _, pr := range []*slowProbe{fresh, kept} {
+		alone, busy, ratio := pr.tail()
+		probeParts = append(probeParts, fmt.Sprintf("%s p99 %v alone, %v beside once open (%.2f×), %v with their opening; %d+%d requests, %d failed; slowest %s",
+			pr.name, alone.Round(10*time.Microsecond), busy.Round(10*time.Microsecond), ratio,
+			percentile(pr.busy, 0.99).Round(10*time.Microsecond), len(pr.alone), len(pr.busy), len(pr.errs), pr.worst(3)))
+		if len(pr.errs) > 0 {
+			v.failf("%s request failed %d times (%s)", pr.name, len(pr.errs), pr.errs[0])
+		}
+		if mx := percentile(pr.busy, 1); mx > slowProbeMax {
+			v.failf("%s request took %v", pr.name, mx.Round(time.Millisecond))
+		}
+		if isKahttp(name) && ratio > slowTailGoal {
+			v.failf("%s p99 %.2f× its p99 alone (goal ≤ %.1f×)", pr.name, ratio, slowTailGoal)
+		}
 	}
 	checkAlive(p, v)
-	return fmt.Sprintf("%d slow connections: %s; %s", slowConns, strings.Join(parts, ", "), probe)
+	return fmt.Sprintf("%d slow connections: %s; GET /plaintext meanwhile: %s", slowConns, strings.Join(parts, ", "), strings.Join(probeParts, "; "))
 }
 
 // slowClient starts a request on c and sends one more header line every

@@ -203,3 +203,29 @@ func TestWatchFlagAndMapAgree(t *testing.T) {
 	assert.False(t, c.watched.Load())
 	assert.Empty(t, e.watching, "a gone connection entered the map again")
 }
+
+// A storm of deadlines passing at once (connections opened together) is
+// acted on maxExpiriesPerTick at a time, and its wake-ups looked at
+// maxWakesAtOnce per loop task: every connection still expires, once.
+func TestExpiryStormSpread(t *testing.T) {
+	p := &lineProto{closed: make(chan error, 1)}
+	e := start(t, p)
+	const n = 5*maxExpiriesPerTick + 7
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		c, err := net.Dial("tcp", e.Addr().String())
+		require.NoError(t, err)
+		defer c.Close()
+		_, err = io.WriteString(c, "wait\n")
+		require.NoError(t, err)
+		conns[i] = c
+	}
+	for _, c := range conns {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		line := make([]byte, len("expired\n"))
+		_, err := io.ReadFull(c, line)
+		require.NoError(t, err)
+		assert.Equal(t, "expired\n", string(line))
+	}
+	assert.EqualValues(t, n, p.expired.Load())
+}

@@ -26,10 +26,11 @@ type loop struct {
 	// any goroutine (pooled workers, the ticker, Shutdown), under wakeMu.
 	// The Wake that finds the list empty queues one task on the loop that
 	// takes them all, so a burst of wake-ups costs one task, not one each.
-	// drained is the loop's other list, swapped in: no allocation per batch.
+	// pending are those taken and not yet looked at (loop only): a task
+	// looks at maxWakesAtOnce of them and queues itself again for the rest.
 	wakeMu  sync.Mutex
 	wakes   []*Conn
-	drained []*Conn // loop only
+	pending []*Conn
 
 	// conns are the loop's open connections, for Engine.Each on other
 	// goroutines: under mu, which only the loop and Each take. open
@@ -100,21 +101,35 @@ func (l *loop) wake(c *Conn) {
 	}
 }
 
-// runWakes runs on the loop: OnTraffic for every connection woken since
+// maxWakesAtOnce bounds the connections one task of the loop looks at:
+// the rest wait for its next task, which gnet runs after the I/O that
+// came meanwhile. So a storm of wake-ups (the header deadlines of 2,000
+// slowloris connections passing in one sweep, Shutdown waking every
+// connection) does not hold up everyone else's reads for its whole length.
+const maxWakesAtOnce = 64
+
+// runWakes runs on the loop: OnTraffic for the connections woken since
 // the last time, as gnet's own Wake would (a connection gone meanwhile is
-// skipped).
+// skipped), at most maxWakesAtOnce of them.
 func (l *loop) runWakes(ev *events) {
 	l.wakeMu.Lock()
-	batch := l.wakes
-	l.wakes = l.drained
+	l.pending = append(l.pending, l.wakes...)
+	clear(l.wakes)
+	l.wakes = l.wakes[:0]
 	l.wakeMu.Unlock()
-	for i, c := range batch {
-		batch[i] = nil
+	n := min(len(l.pending), maxWakesAtOnce)
+	for i, c := range l.pending[:n] {
+		l.pending[i] = nil
 		if !c.gone && ev.OnTraffic(c.gc) == gnet.Close {
 			_ = l.gl.Close(c.gc)
 		}
 	}
-	l.drained = batch[:0]
+	left := copy(l.pending, l.pending[n:])
+	clear(l.pending[left:])
+	l.pending = l.pending[:left]
+	if left > 0 {
+		_ = l.gl.Execute(context.Background(), l.run) // the loops are stopping if it fails: they close everything
+	}
 }
 
 // eachLoop calls fn for every loop's state. Any goroutine.
