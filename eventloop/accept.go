@@ -9,8 +9,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // The accept loop's backoff, as net/http's Serve: 5 ms doubling to 1 s.
@@ -56,14 +54,14 @@ func newAcceptor(ln net.Listener, enroll func(net.Conn) error, log *slog.Logger)
 // so at most one is in flight when close is called, and a failed hand-off
 // costs no more than the descriptors of that one connection.
 func (a *acceptor) run() error {
-	if fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+	if fd, err := openSpareSource(); err == nil {
 		a.src = fd
 		a.reserve()
 	}
 	defer func() {
 		for _, fd := range [...]int{a.spare, a.src} {
 			if fd >= 0 {
-				_ = unix.Close(fd)
+				closeSpare(fd)
 			}
 		}
 	}()
@@ -73,7 +71,7 @@ func (a *acceptor) run() error {
 		switch {
 		case err == nil:
 			if a.spare >= 0 {
-				_ = unix.Close(a.spare)
+				closeSpare(a.spare)
 				a.spare = -1
 			}
 			err = a.enroll(c)
@@ -113,7 +111,7 @@ func (a *acceptor) run() error {
 // taken meanwhile, it tries again after the next hand-off.
 func (a *acceptor) reserve() {
 	if a.spare < 0 && a.src >= 0 {
-		if fd, err := unix.FcntlInt(uintptr(a.src), unix.F_DUPFD_CLOEXEC, 0); err == nil {
+		if fd, err := dupSpare(a.src); err == nil {
 			a.spare = fd
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // listen opens the engine's listening socket. Go sets SO_REUSEADDR on it,
@@ -21,9 +19,7 @@ func listen(addr string, reusePort bool) (net.Listener, error) {
 	if reusePort {
 		lc.Control = func(_, _ string, rc syscall.RawConn) error {
 			var err error
-			if cerr := rc.Control(func(fd uintptr) {
-				err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
-			}); cerr != nil {
+			if cerr := rc.Control(func(fd uintptr) { err = setReusePort(fd) }); cerr != nil {
 				return cerr
 			}
 			return err

@@ -1,0 +1,16 @@
+//go:build windows
+
+package eventloop
+
+import "errors"
+
+// Windows has no SO_REUSEPORT: Config.ReusePort is refused there.
+func setReusePort(uintptr) error {
+	return errors.New("eventloop: SO_REUSEPORT is not supported on Windows")
+}
+
+// No spare descriptor on Windows: sockets are handles there, and running
+// out of them does not fail accept the way EMFILE does.
+func openSpareSource() (int, error) { return -1, errors.ErrUnsupported }
+func dupSpare(int) (int, error)     { return -1, errors.ErrUnsupported }
+func closeSpare(int)                {}
