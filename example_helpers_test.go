@@ -34,7 +34,7 @@ func ExampleRequest_DecodeJSON() {
 	}
 	// Output:
 	// 201 {"item":"bolt","qty":3}
-	// 400 JSON field "qty" must be int, not string (at byte 24)
+	// 400 JSON field "qty" must be an integer, not string (at byte 24)
 	// 400 unknown JSON field "colour"
 }
 

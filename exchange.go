@@ -163,15 +163,19 @@ func (s *session) endStream(w *Response, body *bodyStream) {
 }
 
 // refuse answers a request the server will not serve (malformed, too
-// large, too slow: nothing of it can be trusted, so it is answered as a
-// bare HTTP/1.x request, without its fields), and closes.
-func (s *session) refuse(status int, reason string, why closeReason) {
-	if s.pending != nil {
+// large, too slow), and closes. req is the request when its head is in and
+// bound (OnRefusal then hears its method and target), else nil: nothing of
+// it can be trusted, and it is answered as a bare HTTP/1.x request. refuse
+// releases req, and the pending request.
+func (s *session) refuse(req *Request, status int, reason string, why closeReason) {
+	if s.pending != nil && s.pending != req {
 		releaseRequest(s.pending)
-		s.pending = nil
 	}
+	s.pending = nil
 	s.stats().requests.Add(1)
-	req := acquireRequest()
+	if req == nil {
+		req = acquireRequest()
+	}
 	req.remote, req.srv = s.remote, s.srv
 	w := acquireResponse(req, s.srv, s, false, why, -1)
 	w.serverAnswer(status, reason)

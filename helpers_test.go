@@ -56,7 +56,7 @@ func TestDecodeJSON(t *testing.T) {
 		{"empty", "  ", "application/json", kahttp.JSONOptions{}, 400, "empty", item{}},
 		{"syntax", `{"name":}`, "application/json", kahttp.JSONOptions{}, 400, "malformed JSON at byte 9", item{}},
 		{"truncated", `{"name":"a"`, "application/json", kahttp.JSONOptions{}, 400, "ends inside a value", item{}},
-		{"wrong type", `{"qty":"three"}`, "application/json", kahttp.JSONOptions{}, 400, `JSON field "qty" must be int, not string`, item{}},
+		{"wrong type", `{"qty":"three"}`, "application/json", kahttp.JSONOptions{}, 400, `JSON field "qty" must be an integer, not string`, item{}},
 		{"unknown field allowed", `{"name":"a","color":"red"}`, "application/json", kahttp.JSONOptions{}, 200, "", item{Name: "a"}},
 		{"unknown field refused", `{"name":"a","color":"red"}`, "application/json", kahttp.JSONOptions{DisallowUnknownFields: true}, 400, `unknown JSON field "color"`, item{}},
 		{"two values", `{"name":"a"} {"name":"b"}`, "application/json", kahttp.JSONOptions{}, 400, "more than one JSON value", item{}},
@@ -344,5 +344,28 @@ func TestForms(t *testing.T) {
 			assert.Equal(t, tc.formValue, fv)
 			assert.Equal(t, tc.parsed, parsed)
 		})
+	}
+}
+
+// A JSON type error names JSON's kinds, never the server's Go types.
+func TestDecodeJSONTypeNames(t *testing.T) {
+	type input struct {
+		Name string   `json:"name"`
+		Tags []string `json:"tags"`
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`[1,2]`, "JSON value must be an object, not array"},
+		{`{"name":3}`, `JSON field "name" must be a string, not number`},
+		{`{"tags":{}}`, `JSON field "tags" must be an array, not object`},
+	} {
+		rec := serve(t, func(w *kahttp.Response, r *kahttp.Request) {
+			var in input
+			if err := r.DecodeJSON(&in); err != nil {
+				w.WriteError(err)
+			}
+		}, jsonReq(tc.body, "application/json"))
+		assert.Equal(t, 400, rec.Status)
+		assert.Contains(t, string(rec.Body), tc.want, tc.body)
+		assert.NotContains(t, string(rec.Body), "input", tc.body)
 	}
 }

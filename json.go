@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 )
 
@@ -86,14 +87,44 @@ func jsonError(err error) error {
 		return bad("malformed JSON: the body ends inside a value")
 	case errors.As(err, &typ):
 		if typ.Field != "" {
-			return bad(fmt.Sprintf("JSON field %q must be %s, not %s (at byte %d)", typ.Field, typ.Type, typ.Value, typ.Offset))
+			return bad(fmt.Sprintf("JSON field %q must be %s, not %s (at byte %d)", typ.Field, jsonKind(typ.Type), typ.Value, typ.Offset))
 		}
-		return bad(fmt.Sprintf("JSON value must be %s, not %s (at byte %d)", typ.Type, typ.Value, typ.Offset))
+		return bad(fmt.Sprintf("JSON value must be %s, not %s (at byte %d)", jsonKind(typ.Type), typ.Value, typ.Offset))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// encoding/json has no type for it (golang/go#29035)
 		return bad("unknown JSON field " + strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
 	return err
+}
+
+// jsonKind names what a Go type takes in JSON terms: the client sees "an
+// object", not the server's type name (main.deviceInput).
+func jsonKind(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a string" // []byte is base64 text
+		}
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a value"
 }
 
 // JSON answers v encoded as JSON (encoding/json, then a newline, as

@@ -134,7 +134,7 @@ func (s *session) parse(in []byte) (int, turn) {
 			releaseRequest(req)
 			var we *wire.Error
 			errors.As(err, &we)
-			s.refuse(we.Status, we.Reason, reasonBadRequest)
+			s.refuse(nil, we.Status, we.Reason, reasonBadRequest)
 			break
 		}
 		if req.w.ConnUpgrade && s.lc != nil && s.upgrade(req, buf, n) {
@@ -143,7 +143,7 @@ func (s *session) parse(in []byte) (int, turn) {
 		if s.overLimit(req, buf[:n]) {
 			releaseRequest(req)
 			if s.t == nil {
-				s.refuse(StatusRequestEntityTooLarge, "request body larger than the route takes", reasonBadRequest)
+				s.refuse(nil, StatusRequestEntityTooLarge, "request body larger than the route takes", reasonBadRequest)
 			} // else refused after the batch, when parsed again
 			break
 		}
@@ -372,8 +372,7 @@ func (s *session) head(req *Request, buf []byte) headTurn {
 	req.routed, req.limits = true, s.srv.limits
 	req.limits.MaxBody = limit
 	if req.w.ContentLength > limit {
-		releaseRequest(req) // a new request: never s.pending (that one is routed)
-		s.refuse(StatusRequestEntityTooLarge, "request body larger than the route takes", reasonBadRequest)
+		s.refuse(req, StatusRequestEntityTooLarge, "request body larger than the route takes", reasonBadRequest)
 		return headRefused
 	}
 	if s.phase != phaseHead && s.phase != phaseBody {
@@ -391,8 +390,7 @@ func (s *session) head(req *Request, buf []byte) headTurn {
 		// It cannot leave the loop now (output still queued for a client
 		// that is not reading it): held whole, so within MaxBodyBytes.
 		if req.limits.MaxBody = min(limit, s.srv.cfg.MaxBodyBytes); req.w.ContentLength > req.limits.MaxBody {
-			releaseRequest(req)
-			s.refuse(StatusRequestEntityTooLarge, "request body too large to hold while earlier answers are unread", reasonBadRequest)
+			s.refuse(req, StatusRequestEntityTooLarge, "request body too large to hold while earlier answers are unread", reasonBadRequest)
 			return headRefused
 		}
 	}

@@ -3,6 +3,7 @@ package kahttp
 import (
 	"net"
 	"runtime/debug"
+	"strings"
 )
 
 // Refusal is an answer the server sent on its own (see Config.OnRefusal).
@@ -15,11 +16,14 @@ type Refusal struct {
 	Reason string
 	// Remote is the client's address.
 	Remote net.Addr
+	// Method and Target are the request's, copies ("" for a request
+	// refused before its request line could be trusted).
+	Method, Target string
 }
 
-// refused tells Config.OnRefusal, if set. A panic in the hook is logged,
-// not let loose on the event loop.
-func (s *Server) refused(status int, reason string, remote net.Addr) {
+// refused tells Config.OnRefusal, if set, of the answer to r. A panic in
+// the hook is logged, not let loose on the event loop.
+func (s *Server) refused(status int, reason string, r *Request) {
 	f := s.cfg.OnRefusal
 	if f == nil {
 		return
@@ -29,5 +33,6 @@ func (s *Server) refused(status int, reason string, remote net.Addr) {
 			s.cfg.Logger.Error("kahttp: OnRefusal panic", "panic", v, "stack", string(debug.Stack()))
 		}
 	}()
-	f(Refusal{Status: status, Reason: reason, Remote: remote})
+	f(Refusal{Status: status, Reason: reason, Remote: r.remote,
+		Method: strings.Clone(r.Method()), Target: strings.Clone(r.Target())})
 }

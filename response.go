@@ -363,7 +363,7 @@ func (w *Response) recovered() {
 		w.aborted = true
 		return
 	}
-	w.srv.refused(StatusInternalServerError, "handler panic", w.req.remote)
+	w.srv.refused(StatusInternalServerError, "handler panic", w.req)
 	w.replace(StatusInternalServerError, "500 Internal Server Error\n")
 }
 
@@ -371,7 +371,7 @@ func (w *Response) recovered() {
 // server's own answer: status, and the reason as plain text. Config.OnRefusal
 // hears of it.
 func (w *Response) serverAnswer(status int, reason string) {
-	w.srv.refused(status, reason, w.req.remote)
+	w.srv.refused(status, reason, w.req)
 	w.replace(status, strconv.Itoa(status)+" "+StatusText(status)+": "+reason+"\n")
 }
 

@@ -157,10 +157,10 @@ func (s *session) expired() {
 		}
 	case phaseBody:
 		if !s.bodyOnTime() {
-			s.refuse(StatusRequestTimeout, reasonNotInTime, reasonHeaderTimeout)
+			s.refuse(nil, StatusRequestTimeout, reasonNotInTime, reasonHeaderTimeout)
 		}
 	case phaseHead:
-		s.refuse(StatusRequestTimeout, reasonNotInTime, reasonHeaderTimeout)
+		s.refuse(nil, StatusRequestTimeout, reasonNotInTime, reasonHeaderTimeout)
 	case phasePaused:
 		s.abort(reasonWriteTimeout) // the client does not read its responses: drop them
 	}

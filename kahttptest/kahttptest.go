@@ -186,6 +186,11 @@ type Response struct {
 // Text is the body as a string.
 func (r *Response) Text() string { return string(r.Body) }
 
+// Cookies parses the Set-Cookie fields, as net/http's Response.Cookies does.
+func (r *Response) Cookies() []*http.Cookie {
+	return (&http.Response{Header: r.Header}).Cookies()
+}
+
 // parse reads every complete response in c.pending.
 func (c *Conn) parse() ([]*Response, error) {
 	var out []*Response

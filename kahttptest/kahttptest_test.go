@@ -2,6 +2,7 @@ package kahttptest_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -253,4 +254,20 @@ func TestLargeStreamedBody(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Cookies reads the Set-Cookie fields a handler sent.
+func TestResponseCookies(t *testing.T) {
+	h := kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+		w.SetCookie(&http.Cookie{Name: "session", Value: "abc", Path: "/", HttpOnly: true, Secure: true})
+		w.SetCookie(&http.Cookie{Name: "theme", Value: "dark"})
+	})
+	resp, err := kahttptest.Do(h, httptest.NewRequest("GET", "/", nil))
+	require.NoError(t, err)
+	cs := resp.Cookies()
+	require.Len(t, cs, 2)
+	assert.Equal(t, "session", cs[0].Name)
+	assert.Equal(t, "abc", cs[0].Value)
+	assert.True(t, cs[0].HttpOnly && cs[0].Secure)
+	assert.Equal(t, "dark", cs[1].Value)
 }

@@ -212,8 +212,15 @@ func ExampleLogRefusals() {
 			return a
 		}}))
 	cfg := kahttp.Config{OnRefusal: middleware.LogRefusals(middleware.WithLogger(logger))}
-	c := kahttptest.NewConn(kahttp.NewRouter(), kahttptest.WithConfig(cfg))
+	rt := kahttp.NewRouter()
+	rt.POST("/up", kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {}), kahttp.WithBodyLimit(10))
+	c := kahttptest.NewConn(rt, kahttptest.WithConfig(cfg))
 	defer c.Close()
 	_, _ = c.SendString("GET / HTTP/1.1\r\n\r\n") // no Host
-	// Output: level=INFO msg=request status=400 reason="missing Host header" remote=127.0.0.1:1234 refused=true
+	c = kahttptest.NewConn(rt, kahttptest.WithConfig(cfg))
+	defer c.Close()
+	_, _ = c.SendString("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+	// Output:
+	// level=INFO msg=request status=400 reason="missing Host header" remote=127.0.0.1:1234 refused=true
+	// level=INFO msg=request method=POST path=/up status=413 reason="request body larger than the route takes" remote=127.0.0.1:1234 refused=true
 }

@@ -25,10 +25,12 @@ func LogRefusals(opts ...Option) func(kahttp.Refusal) {
 		if rf.Remote != nil {
 			remote = rf.Remote.String()
 		}
-		o.logger.LogAttrs(context.Background(), o.level, "request",
-			slog.Int("status", rf.Status),
-			slog.String("reason", rf.Reason),
-			slog.String("remote", remote),
-			slog.Bool("refused", true))
+		attrs := make([]slog.Attr, 0, 6)
+		if rf.Method != "" { // a malformed request has none to trust
+			attrs = append(attrs, slog.String("method", rf.Method), slog.String("path", rf.Target))
+		}
+		attrs = append(attrs, slog.Int("status", rf.Status), slog.String("reason", rf.Reason),
+			slog.String("remote", remote), slog.Bool("refused", true))
+		o.logger.LogAttrs(context.Background(), o.level, "request", attrs...)
 	}
 }
