@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -70,8 +71,8 @@ func main() {
 	flag.Float64Var(&o.noisyPct, "noisy", 25, "a run during which other work took more than this share of a core (%) on the benchmark's CPUs is measured again")
 	flag.IntVar(&o.retries, "retries", 2, "how often a noisy run may be measured again (the quietest attempt is kept; -quick: 1)")
 	flag.StringVar(&o.loadgen, "loadgen", "builtin", "load generator: builtin, or wrk (cross-checks keepalive and pipelined only)")
-	flag.StringVar(&o.outDir, "out", "results", "directory for results.md, chart.svg and results.json (empty: write nothing)")
-	flag.StringVar(&o.readme, "readme", "README.md,../README.md", "comma-separated READMEs whose results section is replaced with the new table (empty: leave them)")
+	flag.StringVar(&o.outDir, "out", "results", "directory for results.md, chart.svg and results.json (empty: write nothing; a -quick or -scenario run writes to $TMPDIR/kahttp-bench unless given)")
+	flag.StringVar(&o.readme, "readme", "README.md,../README.md", "comma-separated READMEs whose results section is replaced with the new table (empty: leave them; a -quick or -scenario run leaves them unless given)")
 	flag.BoolVar(&o.noPin, "no-pin", false, "do not pin the load generator and the servers to separate CPUs")
 	flag.StringVar(&o.lgCPUs, "loadgen-cpus", "", "CPUs for the load generator (default: first half of the usable CPUs)")
 	flag.StringVar(&o.srvCPUs, "server-cpus", "", "CPUs for the servers (default: second half of the usable CPUs)")
@@ -171,10 +172,21 @@ func listAll() {
 }
 
 func benchMain(o *options) error {
-	retriesSet := false
-	flag.Visit(func(f *flag.Flag) { retriesSet = retriesSet || f.Name == "retries" })
-	if o.quick && !retriesSet {
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.quick && !set["retries"] {
 		o.retries = 1
+	}
+	if o.quick || o.scenarios != "" {
+		// A quick or partial run is a look, not the project's result: the
+		// committed READMEs and results/ stay as they are unless -out or
+		// -readme name them.
+		if !set["out"] {
+			o.outDir = filepath.Join(os.TempDir(), "kahttp-bench")
+		}
+		if !set["readme"] {
+			o.readme = ""
+		}
 	}
 	if o.quick {
 		if o.duration == 0 {
