@@ -450,11 +450,11 @@ func (run *Run) writeTargets(b *strings.Builder, h string) {
 	if len(ts) == 0 {
 		return
 	}
-	set := "2-core"
+	set := "2 cores"
 	if run.ServerCPUs >= 8 {
-		set = "8-core"
+		set = "8 cores"
 	}
-	fmt.Fprintf(b, "\n%s Targets (issue 14's %s goals; same run, medians of per-round ratios)\n\n| target | measured | goal | met |\n|---|--:|--:|:-:|\n", h, set)
+	fmt.Fprintf(b, "\n%s Targets (the performance goals for %s, server CPU per request against the raw-gnet floor and fasthttp; same run, medians of per-round ratios)\n\n| target | measured | goal | met |\n|---|--:|--:|:-:|\n", h, set)
 	for _, t := range ts {
 		m := "no"
 		if t.met {

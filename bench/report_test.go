@@ -63,7 +63,7 @@ func TestMarkdownTargetsLargeMachine(t *testing.T) {
 	run.ServerCPUs = 8
 	md := run.Markdown()
 	mdContains(t, md,
-		"Targets (issue 14's 8-core goals",
+		"Targets (the performance goals for 8 cores",
 		"keepalive/c64: kahttp-pool req/s ÷ kahttp-inline | 0.86× | ≥ 0.90× | no |",
 		"keepalive/c64: kahttp-pool CPU/req ÷ kahttp-inline | 1.20× | ≤ 1.15× | no |",
 		"keepalive/c64: kahttp-inline req/s ÷ fasthttp | 1.08× | ≥ 1.00× | yes |",
@@ -78,7 +78,7 @@ func TestMarkdown(t *testing.T) {
 		"| 5.00µs | 0.25× |",
 		"| 500µs (1.00×) | 2.00ms (1.00×) | 9.00ms (1.00×) |",
 		"| kahttp-inline | 1000 B | 0.05× | 100 | 0 |",
-		"Targets (issue 14's 2-core goals",
+		"Targets (the performance goals for 2 cores",
 		"keepalive/c64: kahttp-pool CPU/req ÷ fasthttp | 0.75× | ≤ 0.80× | yes |",
 		"pipelined/p16-c64: kahttp-inline CPU/req | 1.00 µs | ≤ 1.00 µs | yes |",
 		"idle: kahttp-inline RSS per connection | 1000 B | ≤ 1.2 KB (1200 B) | yes |",

@@ -1,6 +1,6 @@
 package main
 
-// The TLS keep-alive comparison, `go run . -tls` (issue 11): the server's
+// The TLS keep-alive comparison, `go run . -tls`: the server's
 // CPU per request over TLS, kahttp (Serve on tls.NewListener with
 // kahttp.TLSConfig, a goroutine per connection) against net/http
 // (http.Server.Serve on the same kind of listener, the same certificate and

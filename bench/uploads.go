@@ -5,7 +5,7 @@ package main
 // with SHA-256, the answer "<bytes> <sha256 hex>" checked for every upload.
 // Per server and case it reports the time per MiB, its ratio to net/http,
 // the server's CPU per MiB and its RSS growth during the upload over its
-// idle RSS, with a verdict on the goals of issue 10 for kahttp. It runs on
+// idle RSS, with a verdict on kahttp's upload goals. It runs on
 // its own (not in the default matrix): it has its own table,
 // results/uploads.md, and goals that are not the matrix's.
 //
@@ -31,7 +31,7 @@ const (
 	uploadBudget = 150 * time.Second
 	// uploadCaseBudget bounds one case's rounds after the first.
 	uploadCaseBudget = 30 * time.Second
-	// uploadRSSGoal is issue 10's bound on kahttp's RSS growth during a
+	// uploadRSSGoal bounds kahttp's RSS growth during a
 	// 200 MiB upload.
 	uploadRSSGoal = 4 << 20
 	// noiseMinRun is the shortest upload whose other load is judged: the

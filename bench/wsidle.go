@@ -1,6 +1,6 @@
 package main
 
-// The idle WebSocket comparison, `go run . -ws-idle` (issue 11): the
+// The idle WebSocket comparison, `go run . -ws-idle`: the
 // server's RSS per idle WebSocket connection, kahttp (GET /ws through
 // nethttp.Wrap to gorilla/websocket's Upgrader; the connection is hijacked
 // and runs on a goroutine of its own) against the same handler on net/http.
