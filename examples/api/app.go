@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -137,16 +134,18 @@ func itemID(w *kahttp.Response, r *kahttp.Request) (int64, bool) {
 }
 
 // readItem decodes the body: one JSON object with a name, no unknown fields.
+// readItem decodes the body into an Item (one JSON object, no unknown
+// fields; DecodeJSONWith's errors say what is wrong in the client's terms)
+// and checks it; on a bad one it answers and returns false.
 func readItem(w *kahttp.Response, r *kahttp.Request) (Item, bool) {
 	var in Item
-	dec := json.NewDecoder(bytes.NewReader(r.Body()))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&in)
-	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
-		err = errors.New("one JSON object expected")
-	}
-	if err != nil {
-		writeError(w, 400, "bad JSON: "+err.Error())
+	if err := r.DecodeJSONWith(&in, kahttp.JSONOptions{DisallowUnknownFields: true}); err != nil {
+		var re *kahttp.RequestError
+		if errors.As(err, &re) {
+			writeError(w, re.Status, "bad JSON: "+re.Reason)
+		} else {
+			writeError(w, 400, "bad JSON: "+err.Error())
+		}
 		return Item{}, false
 	}
 	if in.Name == "" {
@@ -156,14 +155,12 @@ func readItem(w *kahttp.Response, r *kahttp.Request) (Item, bool) {
 	return in, true
 }
 
+// writeJSON answers v as JSON (Response.JSON); a value that cannot be
+// encoded is a bug: Recover answers 500.
 func writeJSON(w *kahttp.Response, code int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // Recover answers 500
+	if err := w.JSON(code, v); err != nil {
+		panic(err)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_, _ = w.Write(append(b, '\n'))
 }
 
 func writeError(w *kahttp.Response, code int, msg string) {

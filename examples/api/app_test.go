@@ -112,10 +112,10 @@ func TestAPI(t *testing.T) {
 		{"DELETE", "/api/items/2", "", 404, "no item 2"},
 		{"POST", "/api/items", `{"name":`, 400, "bad JSON"},
 		{"POST", "/api/items", `not json`, 400, "bad JSON"},
-		{"POST", "/api/items", `{"name":"x","color":"red"}`, 400, "unknown field"},
-		{"POST", "/api/items", `{"name":"x"}{"name":"y"}`, 400, "one JSON object"},
+		{"POST", "/api/items", `{"name":"x","color":"red"}`, 400, `unknown JSON field "color"`},
+		{"POST", "/api/items", `{"name":"x"}{"name":"y"}`, 400, "more than one JSON value"},
 		{"POST", "/api/items", `{"note":"no name"}`, 400, "name is required"},
-		{"PUT", "/api/items/1", `[1,2]`, 400, "bad JSON"},
+		{"PUT", "/api/items/1", `[1,2]`, 400, "must be an object, not array"},
 	} {
 		resp, body = do(tt.method, tt.path, tt.body)
 		assert.Equal(t, tt.status, resp.StatusCode, "%s %s %s", tt.method, tt.path, tt.body)
