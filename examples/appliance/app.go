@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"embed"
 	"encoding/hex"
 	"io"
@@ -40,18 +41,21 @@ type app struct {
 	password    string // the admin password (login form, or Bearer token)
 	firmwareDir string
 	corsOrigin  string // an origin allowed to call /api from a browser ("" none)
+	// secure marks the session cookie Secure: the browser sends it over
+	// HTTPS only (main sets it when it serves HTTPS, the default).
+	secure bool
 
 	mu       sync.Mutex
 	devices  map[string]Device
 	nextID   int
-	sessions map[string]bool // session cookie values
+	sessions map[string]time.Time // session cookie values, and when each expires
 	status   string
 	subs     map[chan string]struct{}
 }
 
 func newApp(password, firmwareDir, corsOrigin string) *app {
 	return &app{password: password, firmwareDir: firmwareDir, corsOrigin: corsOrigin,
-		devices: map[string]Device{}, sessions: map[string]bool{}, status: "idle",
+		devices: map[string]Device{}, sessions: map[string]time.Time{}, status: "idle",
 		subs: map[chan string]struct{}{}}
 }
 
@@ -122,11 +126,14 @@ func (a *app) cors(next kahttp.Handler) kahttp.Handler {
 	})
 }
 
-// authorized: a session cookie from the login form, or the password as a
-// Bearer token.
+// sessionTTL is how long a login lasts (the cookie's Max-Age too).
+const sessionTTL = 8 * time.Hour
+
+// authorized: a session cookie from the login form that has not expired,
+// or the password as a Bearer token.
 func (a *app) authorized(r *kahttp.Request) bool {
 	if tok, ok := strings.CutPrefix(r.Header("Authorization"), "Bearer "); ok {
-		return tok == a.password
+		return a.isPassword(tok)
 	}
 	c, err := r.Cookie("session")
 	if err != nil {
@@ -134,7 +141,18 @@ func (a *app) authorized(r *kahttp.Request) bool {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.sessions[c.Value]
+	until, ok := a.sessions[c.Value]
+	if ok && time.Now().After(until) {
+		delete(a.sessions, c.Value)
+		return false
+	}
+	return ok
+}
+
+// isPassword compares in constant time: how long it takes does not tell
+// how much of a guess was right.
+func (a *app) isPassword(guess string) bool {
+	return subtle.ConstantTimeCompare([]byte(guess), []byte(a.password)) == 1
 }
 
 // auth answers 401 to the API's requests (the router's 404 and 405
@@ -162,16 +180,22 @@ func (a *app) requireLogin(next kahttp.Handler) kahttp.Handler {
 }
 
 func (a *app) login(w *kahttp.Response, r *kahttp.Request) {
-	if r.PostFormValue("password") != a.password {
+	if !a.isPassword(r.PostFormValue("password")) {
 		w.Error(kahttp.StatusUnauthorized, "wrong password")
 		return
 	}
 	id := randomHex(16)
+	now := time.Now()
 	a.mu.Lock()
-	a.sessions[id] = true
+	for sid, until := range a.sessions { // the expired ones go: the map stays small
+		if now.After(until) {
+			delete(a.sessions, sid)
+		}
+	}
+	a.sessions[id] = now.Add(sessionTTL)
 	a.mu.Unlock()
-	_ = w.SetCookie(&http.Cookie{Name: "session", Value: id, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, MaxAge: 8 * 3600})
+	_ = w.SetCookie(&http.Cookie{Name: "session", Value: id, Path: "/", HttpOnly: true, Secure: a.secure,
+		SameSite: http.SameSiteStrictMode, MaxAge: int(sessionTTL.Seconds())})
 	_ = w.Redirect(kahttp.StatusSeeOther, "/admin/")
 }
 
@@ -181,7 +205,7 @@ func (a *app) logout(w *kahttp.Response, r *kahttp.Request) {
 		delete(a.sessions, c.Value)
 		a.mu.Unlock()
 	}
-	_ = w.SetCookie(&http.Cookie{Name: "session", Path: "/", MaxAge: -1})
+	_ = w.SetCookie(&http.Cookie{Name: "session", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secure})
 	_ = w.Redirect(kahttp.StatusSeeOther, "/login")
 }
 

@@ -180,3 +180,26 @@ func nextEvent(t *testing.T, br *bufio.Reader) string {
 		}
 	}
 }
+
+// The session cookie is Secure when the service serves HTTPS, and a
+// session ends when it expires; the Bearer token opens the API.
+func TestSessionSecureAndExpiring(t *testing.T) {
+	a := testApp(t)
+	a.secure = true
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	r := do(t, a, "POST", "/login", url.Values{"password": {"s3cret"}}.Encode(), form)
+	require.Equal(t, 303, r.Status)
+	cookie := r.Header.Get("Set-Cookie")
+	assert.Contains(t, cookie, "Secure")
+	session := strings.Split(cookie, ";")[0]
+	assert.Equal(t, 200, do(t, a, "GET", "/api/devices", "", map[string]string{"Cookie": session}).Status)
+
+	a.mu.Lock()
+	for id := range a.sessions {
+		a.sessions[id] = time.Now().Add(-time.Second) // as if sessionTTL had passed
+	}
+	a.mu.Unlock()
+	assert.Equal(t, 401, do(t, a, "GET", "/api/devices", "", map[string]string{"Cookie": session}).Status, "expired")
+	assert.Equal(t, 200, do(t, a, "GET", "/api/devices", "", map[string]string{"Authorization": "Bearer s3cret"}).Status)
+	assert.Equal(t, 401, do(t, a, "GET", "/api/devices", "", map[string]string{"Authorization": "Bearer s3cre"}).Status)
+}

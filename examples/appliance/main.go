@@ -39,6 +39,7 @@ func main() {
 	flag.Parse()
 
 	a := newApp(*password, *firmware, *corsOrigin)
+	a.secure = !*plain // the session cookie goes over HTTPS only
 	srv := kahttp.NewServer(a.router(), kahttp.Config{
 		ReadTimeout: 10 * time.Minute,         // a whole upload, however slow the link
 		OnRefusal:   middleware.LogRefusals(), // the server's own 400/408/413/431… in the log too
