@@ -161,7 +161,8 @@ func (s *session) dispatch(raw []byte) {
 			releaseRequest(it.req) // not answered: an earlier response closed the connection
 			continue
 		}
-		it.h = busy
+		it.req.answer = &RequestError{Status: StatusServiceUnavailable, Reason: "server busy"}
+		it.h = s.srv.errorChain(it.req) // 503 with Retry-After, in the group's middleware
 		s.answer(it)
 	}
 	t.items = t.items[:0]

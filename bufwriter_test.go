@@ -176,7 +176,7 @@ func TestHandlerPanic(t *testing.T) {
 			resps := readResponses(t, m.c.sent, "GET")
 			require.Len(t, resps, 1)
 			assert.Equal(t, 500, resps[0].StatusCode)
-			assert.Empty(t, resps[0].Header.Get("X-Before"), "headers of the failed response are dropped")
+			assert.Equal(t, "1", resps[0].Header.Get("X-Before"), "fields that do not describe the body are kept (CORS, a request id)")
 			assert.Equal(t, "close", connField(resps[0]))
 			assert.True(t, m.c.closing)
 			assert.Equal(t, reasonHandlerPanic, m.s.reason)

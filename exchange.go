@@ -79,6 +79,22 @@ func (s *session) serve(req *Request, raw, rest []byte) (hijacked bool) {
 	return false
 }
 
+// serveRefused answers a complete request the server refuses once it is
+// routed (its body past the route's limit) in its turn among the
+// connection's requests: the answer runs in the middleware of the group
+// that owns it (Server.errorChain), then the connection closes.
+func (s *session) serveRefused(req *Request, raw []byte, status int, reason string) {
+	s.route(req, raw)
+	req.answer = &RequestError{Status: status, Reason: reason}
+	it := s.admit(req, s.srv.errorChain(req))
+	it.keep, it.reason = false, reasonBadRequest
+	if s.t == nil || s.blocking() {
+		s.answer(it)
+		return
+	}
+	s.t.items = append(s.t.items, it) // the batch answers it in order, and stops
+}
+
 // answer runs an item on the session's owner, writing into the
 // connection's output, and applies its verdict. True: hijacked.
 func (s *session) answer(it item) (hijacked bool) {
@@ -106,6 +122,9 @@ func (s *session) exchange(it item, sink sink) (keep bool, reason closeReason) {
 		body.w = nil
 	}
 	w.finish()
+	if w.onFinish != nil {
+		w.onFinish(w)
+	}
 	keep, reason = w.keepAlive, w.reason
 	releaseResponse(w) // here, where it was taken: sync.Pool is per P
 	return keep, reason
@@ -163,19 +182,25 @@ func (s *session) endStream(w *Response, body *bodyStream) {
 }
 
 // refuse answers a request the server will not serve (malformed, too
-// large, too slow), and closes. req is the request when its head is in and
-// bound (OnRefusal then hears its method and target), else nil: nothing of
-// it can be trusted, and it is answered as a bare HTTP/1.x request. refuse
-// releases req, and the pending request.
+// large, too slow), and closes. req is the request when its head is in,
+// routed and bound: its answer then runs in the middleware of the group
+// that owns it (Server.errorChain), and OnRefusal hears its method and
+// target. Else req is nil: nothing of the request can be trusted, and it
+// is answered as a bare HTTP/1.x request, through the server's
+// ErrorWriter. refuse releases req, and the pending request.
 func (s *session) refuse(req *Request, status int, reason string, why closeReason) {
 	if s.pending != nil && s.pending != req {
 		releaseRequest(s.pending)
 	}
 	s.pending = nil
 	s.stats().requests.Add(1)
-	if req == nil {
-		req = acquireRequest()
+	if req != nil {
+		req.answer = &RequestError{Status: status, Reason: reason}
+		s.answer(item{req: req, h: s.srv.errorChain(req), reason: why, left: -1})
+		s.closeWith(why)
+		return
 	}
+	req = acquireRequest()
 	req.remote, req.srv = s.remote, s.srv
 	w := acquireResponse(req, s.srv, s, false, why, -1)
 	w.serverAnswer(status, reason)
@@ -183,12 +208,6 @@ func (s *session) refuse(req *Request, status int, reason string, why closeReaso
 	releaseResponse(w)
 	releaseRequest(req)
 	s.closeWith(why)
-}
-
-// busy answers a request the pool had no room for: 503 with Retry-After.
-var busy HandlerFunc = func(w *Response, r *Request) {
-	w.serverAnswer(StatusServiceUnavailable, "server busy")
-	w.Header().Set("Retry-After", "1")
 }
 
 // streamHere serves req, whose body is still arriving, on this blocking

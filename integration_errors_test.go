@@ -21,6 +21,7 @@ func panicHandler(w *kahttp.Response, r *kahttp.Request) {
 	switch r.Path() {
 	case "/panic":
 		w.Header().Set("X-Before", "1")
+		w.Header().Set("Content-Type", "application/x-partial")
 		_, _ = w.WriteString("partial, held in the buffer")
 		panic("boom")
 	case "/panic-after-flush":
@@ -44,7 +45,8 @@ func TestIntegrationHandlerPanic(t *testing.T) {
 		r = c.readResponse(false)
 		assert.Equal(t, "HTTP/1.1 500 Internal Server Error", r.StatusLine)
 		assert.Equal(t, "close", r.header(t, "Connection"))
-		assert.Empty(t, r.header(t, "X-Before"), "the handler's fields are dropped")
+		assert.Equal(t, "1", r.header(t, "X-Before"), "fields that do not describe the body are kept (CORS, a request id)")
+		assert.Equal(t, "text/plain; charset=utf-8", r.header(t, "Content-Type"), "those that did are not")
 		assert.NotContains(t, string(r.Body), "partial")
 		c.expectClosed()
 		assert.EqualValues(t, 1, closedBy(srv, "handler_panic", 1))

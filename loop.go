@@ -140,17 +140,16 @@ func (s *session) parse(in []byte) (int, turn) {
 		if req.w.ConnUpgrade && s.lc != nil && s.upgrade(req, buf, n) {
 			return len(in), turnLeft
 		}
-		if s.overLimit(req, buf[:n]) {
-			releaseRequest(req)
-			if s.t == nil {
-				s.refuse(nil, StatusRequestEntityTooLarge, "request body larger than the route takes", reasonBadRequest)
-			} // else refused after the batch, when parsed again
-			break
-		}
 		if s.t == nil {
 			batchStart = consumed
 		}
 		consumed += n
+		if s.overLimit(req, buf[:n]) {
+			// Answered in its turn (its chunked body is decoded in place:
+			// it could not be parsed again), then the connection closes.
+			s.serveRefused(req, buf[:n], StatusRequestEntityTooLarge, wire.ErrBodyTooLarge.Reason)
+			continue
+		}
 		if s.serve(req, buf[:n], buf[n:]) {
 			return consumed, turnLeft // hijacked
 		}
@@ -372,7 +371,7 @@ func (s *session) head(req *Request, buf []byte) headTurn {
 	req.routed, req.limits = true, s.srv.limits
 	req.limits.MaxBody = limit
 	if req.w.ContentLength > limit {
-		s.refuse(req, StatusRequestEntityTooLarge, "request body larger than the route takes", reasonBadRequest)
+		s.refuse(req, StatusRequestEntityTooLarge, wire.ErrBodyTooLarge.Reason, reasonBadRequest)
 		return headRefused
 	}
 	if s.phase != phaseHead && s.phase != phaseBody {

@@ -42,6 +42,11 @@ type Request struct {
 	routed    bool
 	bodyGot   int64        // bytes of body in when its timer was last armed (session.incomplete)
 	bodyRd    bytes.Reader // BodyReader over a body held whole
+	// errw is the ErrorWriter of the group that owns the request (set by
+	// the router); answer, the server's answer to it when its handler does
+	// not run (answerRequestError).
+	errw   ErrorWriter
+	answer *RequestError
 }
 
 // Param is one router parameter: Value is a view into the request path.
@@ -65,6 +70,7 @@ func releaseRequest(r *Request) {
 	r.stream = nil
 	r.bodyRd.Reset(nil)
 	r.bodyLimit, r.routed, r.bodyGot = 0, false, 0
+	r.errw, r.answer = nil, nil
 	r.poison = false
 	r.ctx.reset()
 	r.uctx = nil

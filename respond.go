@@ -22,14 +22,21 @@ func (w *Response) Error(code int, message string) {
 
 // WriteError answers err: a *RequestError (DecodeJSON's, PostForm's) with
 // its Status and Reason, anything else with 500 and no detail (an internal
-// error's text is for the logs, not the client). See Error.
+// error's text is for the logs, not the client). The ErrorWriter in effect
+// (Config.ErrorWriter, Group.SetErrorWriter) writes it in the
+// application's shape; without one, as Error does.
 func (w *Response) WriteError(err error) {
 	var re *RequestError
-	if errors.As(err, &re) {
-		w.Error(re.Status, re.Reason)
-		return
+	if !errors.As(err, &re) {
+		re = &RequestError{Status: StatusInternalServerError}
 	}
-	w.Error(StatusInternalServerError, StatusText(StatusInternalServerError))
+	w.errorAnswer(re, func() {
+		reason := re.Reason
+		if reason == "" {
+			reason = StatusText(re.Status)
+		}
+		w.Error(re.Status, reason)
+	})
 }
 
 // ErrRedirectCode is returned by Redirect for a status that is not a redirect.

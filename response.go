@@ -44,7 +44,11 @@ type Response struct {
 	written  int64 // body bytes the handler wrote
 	isHead   bool
 	aborted  bool // a handler panicked after the head was sent
-	err      error
+	// inErrorWriter: an ErrorWriter runs (answers.go); its own
+	// WriteError writes text instead of calling it again
+	inErrorWriter bool
+	onFinish      func(*Response) // OnFinish's, run once the response is complete
+	err           error
 
 	filter io.WriteCloser // Filter: what the body goes through first, nil for none
 
@@ -123,6 +127,29 @@ func (w *Response) Status() int {
 
 // Written is the number of body bytes the handler has written.
 func (w *Response) Written() int64 { return w.written }
+
+// Sent is the number of body bytes that go out: Written, but 0 for a HEAD
+// request, and the server's answer's when it replaced the handler's.
+func (w *Response) Sent() int64 {
+	if w.isHead {
+		return 0
+	}
+	return w.written
+}
+
+// OnFinish makes f run once the response is complete, as the client gets
+// it: after the handler returned and after any answer the server gave
+// instead (413 of a body that failed, 500 after a panic); after a Hijack,
+// when the handler returns (status 101). For middleware that reports what was sent (AccessLog):
+// Status and Sent then say it. It runs where the handler ran; several
+// run in the reverse order of their calls.
+func (w *Response) OnFinish(f func(*Response)) {
+	if prev := w.onFinish; prev != nil {
+		w.onFinish = func(w *Response) { f(w); prev(w) }
+		return
+	}
+	w.onFinish = f
+}
 
 // HeadSent reports whether the status line and header fields have been sent
 // (after which the status and header can no longer change).
@@ -352,38 +379,6 @@ func (w *Response) userWantsClose() bool {
 		}
 	}
 	return false
-}
-
-// recovered turns the response of a panicking handler into a 500 when
-// nothing was sent yet; otherwise the response is cut off and the
-// connection closed, so the client cannot take it for a whole one.
-func (w *Response) recovered() {
-	w.keepAlive, w.reason = false, reasonHandlerPanic
-	if w.frame != framePending {
-		w.aborted = true
-		return
-	}
-	w.srv.refused(StatusInternalServerError, "handler panic", w.req)
-	w.replace(StatusInternalServerError, "500 Internal Server Error\n")
-}
-
-// serverAnswer replaces what w holds (nothing is sent yet) with the
-// server's own answer: status, and the reason as plain text. Config.OnRefusal
-// hears of it.
-func (w *Response) serverAnswer(status int, reason string) {
-	w.srv.refused(status, reason, w.req)
-	w.replace(status, strconv.Itoa(status)+" "+StatusText(status)+": "+reason+"\n")
-}
-
-// replace drops what the handler wrote (only while nothing is sent) for
-// the server's own plain-text answer.
-func (w *Response) replace(status int, text string) {
-	w.filter = nil // the server's own answer goes out as it is
-	w.header.reset()
-	w.hold = w.hold[:0]
-	w.written, w.declared, w.err, w.status = 0, -1, nil, status
-	w.header.Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = w.WriteString(text)
 }
 
 func isTokenByte(c byte) bool { return wire.IsToken(c) }

@@ -91,7 +91,8 @@ type route struct {
 	h         Handler
 	mode      Mode
 	pattern   string
-	bodyLimit int64 // WithBodyLimit; 0: Config.MaxBodyBytes
+	bodyLimit int64       // WithBodyLimit; 0: Config.MaxBodyBytes
+	errw      ErrorWriter // its group's (SetErrorWriter), nil for the server's
 }
 
 type resolved struct {
@@ -108,6 +109,9 @@ type answers struct {
 	options  resolved // the automatic OPTIONS answer
 	redirect resolved // the trailing-slash redirect
 	connect  resolved // CONNECT that no route takes: 501
+	answer   resolved // the server's answer to a routed request (answerRequestError)
+	// errw is the owning group's ErrorWriter, nil for the server's.
+	errw ErrorWriter
 }
 
 // ownedAnswers are the answers for the paths under a group's prefix.
@@ -205,7 +209,31 @@ type Group struct {
 	parent *Group
 	prefix string
 	mws    []Middleware
-	used   bool // routes were registered in it or below: Use would come too late
+	errw   ErrorWriter // SetErrorWriter's, nil to take the parent's
+	used   bool        // routes were registered in it or below: Use would come too late
+}
+
+// SetErrorWriter makes f write the answers the server gives on the
+// application's behalf for the group's routes and the paths it owns (the
+// router's 404 and 405, 413, 503, 500 after a panic, WriteError), through
+// the group's middleware; groups below inherit it. See ErrorWriter. Like
+// Use, it must come before the routes.
+func (g *Group) SetErrorWriter(f ErrorWriter) {
+	if g.used {
+		g.rt.errs = append(g.rt.errs, fmt.Errorf("kahttp: SetErrorWriter on group %q after routes were registered in it; set it first", g.prefix))
+		return
+	}
+	g.errw = f
+}
+
+// errorWriter is the group's ErrorWriter: its own, else the nearest parent's.
+func (g *Group) errorWriter() ErrorWriter {
+	for x := g; x != nil; x = x.parent {
+		if x.errw != nil {
+			return x.errw
+		}
+	}
+	return nil
 }
 
 // bodyLimits are the largest and smallest WithBodyLimit of its routes (0
@@ -337,7 +365,7 @@ func (g *Group) handle(method, path string, h Handler, opts []RouteOption) error
 			h = x.mws[i](h)
 		}
 	}
-	if err := t.Add(pattern, &route{h: h, mode: o.mode, pattern: pattern, bodyLimit: o.bodyLimit}); err != nil {
+	if err := t.Add(pattern, &route{h: h, mode: o.mode, pattern: pattern, bodyLimit: o.bodyLimit, errw: g.errorWriter()}); err != nil {
 		return fmt.Errorf("kahttp: route %s %s: %w", method, pattern, err)
 	}
 	rt.maxParams = max(rt.maxParams, t.MaxParams())
@@ -357,6 +385,10 @@ func (rt *Router) Group(prefix string, mw ...Middleware) *Group { return rt.root
 // Use adds middleware to every route, and to the router's own answers
 // (not found, 405, OPTIONS, redirects). It must come before the routes.
 func (rt *Router) Use(mw ...Middleware) { rt.root.Use(mw...) }
+
+// SetErrorWriter sets the ErrorWriter of every route and of the router's
+// own answers, unless a group sets its own. It must come before the routes.
+func (rt *Router) SetErrorWriter(f ErrorWriter) { rt.root.SetErrorWriter(f) }
 
 // Handle registers h for method and path; the error is also recorded for Err.
 func (rt *Router) Handle(method, path string, h Handler, opts ...RouteOption) error {
@@ -454,10 +486,11 @@ func (rt *Router) Resolve(r *Request) (Handler, Mode) {
 				r.params = append(r.params, Param{Key: p.Key, Value: path[p.Start:p.End]})
 			}
 		}
-		r.bodyLimit = rte.bodyLimit
+		r.bodyLimit, r.errw = rte.bodyLimit, rte.errw
 		return rte.h, rte.mode
 	}
 	a := rt.answersFor(path)
+	r.errw = a.errw
 	if tsr && rt.RedirectTrailingSlash && path != "/" {
 		return a.redirect.h, a.redirect.mode
 	}
@@ -491,7 +524,7 @@ func (rt *Router) answersFor(path string) *answers {
 // and middleware of its own (or its parents'), in that group's chain too,
 // so that auth hides a group's 404s and 405s and CORS answers its preflights.
 func (rt *Router) freeze() {
-	rt.top = rt.answers(rt.root.mws)
+	rt.top = rt.answers(rt.root.mws, rt.root.errw)
 	groups := slices.Clone(rt.groups)
 	slices.SortStableFunc(groups, func(a, b *Group) int { return len(b.prefix) - len(a.prefix) })
 	for _, g := range groups {
@@ -499,15 +532,17 @@ func (rt *Router) freeze() {
 		for x := g; x != nil; x = x.parent {
 			chain = append(slices.Clone(x.mws), chain...)
 		}
-		if g.prefix == "" || len(chain) == len(rt.root.mws) {
+		errw := g.errorWriter()
+		if g.prefix == "" || len(chain) == len(rt.root.mws) && errw == nil {
 			continue // the router's answers already
 		}
-		rt.owned = append(rt.owned, ownedAnswers{prefix: g.prefix, answers: rt.answers(chain)})
+		rt.owned = append(rt.owned, ownedAnswers{prefix: g.prefix, answers: rt.answers(chain, errw)})
 	}
 }
 
-// answers wraps the router's answers in chain (outermost first).
-func (rt *Router) answers(chain []Middleware) answers {
+// answers wraps the router's answers in chain (outermost first), with
+// errw the ErrorWriter they answer through.
+func (rt *Router) answers(chain []Middleware, errw ErrorWriter) answers {
 	mode := Inline
 	if len(chain) > 0 {
 		mode = Default // middleware may block: not on the loop
@@ -539,6 +574,8 @@ func (rt *Router) answers(chain []Middleware) answers {
 	}
 	a.redirect = wrap(HandlerFunc(trailingSlash), false)
 	a.connect = wrap(HandlerFunc(connectNotImplemented), false)
+	a.answer = wrap(HandlerFunc(answerRequestError), false)
+	a.errw = errw
 	return a
 }
 
@@ -614,11 +651,15 @@ func (a allowHandler) Serve(w *Response, r *Request) {
 }
 
 func notFound(w *Response, r *Request) {
-	plain(w, StatusNotFound, "404 Not Found\n")
+	w.errorAnswer(&RequestError{Status: StatusNotFound, Reason: "no route for the path"}, func() {
+		plain(w, StatusNotFound, "404 Not Found\n")
+	})
 }
 
 func methodNotAllowed(w *Response, r *Request) {
-	plain(w, StatusMethodNotAllowed, "405 Method Not Allowed\n")
+	w.errorAnswer(&RequestError{Status: StatusMethodNotAllowed, Reason: "method not allowed for the path"}, func() {
+		plain(w, StatusMethodNotAllowed, "405 Method Not Allowed\n")
+	})
 }
 
 func options(w *Response, r *Request) { w.WriteHeader(StatusNoContent) }
@@ -626,7 +667,9 @@ func options(w *Response, r *Request) { w.WriteHeader(StatusNoContent) }
 // connectNotImplemented refuses a tunnel and closes the connection.
 func connectNotImplemented(w *Response, r *Request) {
 	w.Header().Set("Connection", "close")
-	plain(w, StatusNotImplemented, "501 Not Implemented\n")
+	w.errorAnswer(&RequestError{Status: StatusNotImplemented, Reason: "CONNECT is not supported"}, func() {
+		plain(w, StatusNotImplemented, "501 Not Implemented\n")
+	})
 }
 
 // trailingSlash redirects to the path with its trailing slash toggled: 301

@@ -108,6 +108,14 @@ type Config struct {
 	// requests.
 	OnRefusal func(Refusal)
 
+	// ErrorWriter, when set, writes every answer the server gives on the
+	// application's behalf (400, 404, 405, 408, 413, 414, 431, 500 after a
+	// panic, 501, 503 from a full pool) and Response.WriteError's, in the
+	// application's shape: JSON, say. A router group's
+	// (Group.SetErrorWriter) comes first for the requests it owns. Without
+	// one: short plain text.
+	ErrorWriter ErrorWriter
+
 	// ServerName is sent in the Server field ("kahttp"); "-" sends none.
 	ServerName string
 	// Logger receives errors and handler panics (slog.Default()).
@@ -437,6 +445,17 @@ func (s *Server) engine() *eventloop.Engine {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.eng
+}
+
+// errorChain is the handler that gives the server's answer to a routed
+// request whose own handler does not run (req.answer): in the middleware
+// of the router group that owns its path, so CORS and a request id reach
+// it too.
+func (s *Server) errorChain(req *Request) Handler {
+	if rt, ok := s.handler.(*Router); ok {
+		return rt.answersFor(req.path).answer.h
+	}
+	return HandlerFunc(answerRequestError)
 }
 
 // route picks the handler and where it runs.

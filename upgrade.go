@@ -68,6 +68,9 @@ func (w *Response) Hijack() (net.Conn, []byte, error) {
 	if w.frame == framePending && w.status != 0 {
 		w.frameNow(false) // a status set (the 101): its head goes out first
 	}
+	if w.status == 0 {
+		w.status = StatusSwitchingProtocols // the handler writes its 101 on the socket: what OnFinish reports
+	}
 	if w.frame != framePending {
 		if err := w.push(); err != nil {
 			return nil, nil, err

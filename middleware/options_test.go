@@ -222,5 +222,5 @@ func ExampleLogRefusals() {
 	_, _ = c.SendString("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
 	// Output:
 	// level=INFO msg=request status=400 reason="missing Host header" remote=127.0.0.1:1234 refused=true
-	// level=INFO msg=request method=POST path=/up status=413 reason="request body larger than the route takes" remote=127.0.0.1:1234 refused=true
+	// level=INFO msg=request method=POST path=/up status=413 reason="request body too large" remote=127.0.0.1:1234 refused=true
 }
