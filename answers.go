@@ -22,6 +22,10 @@ import (
 // status included; an ErrorWriter that writes nothing leaves the server's
 // plain-text answer, and one that panics is logged and does the same.
 //
+// It runs where the answer is given, the event loop included (inline
+// routes, requests refused before a handler ran, 503 from a full pool):
+// it must not block, and must be safe for concurrent use.
+//
 // Set one for the server (Config.ErrorWriter), or for a router group
 // (Group.SetErrorWriter): a group's answers for its routes and for the
 // paths it owns, those the server gives once a request is routed included

@@ -23,8 +23,9 @@ import (
 // pooled batch (runPooled), a blocking goroutine for every request it
 // serves, a streamed one included (streamHere). The server's own answers
 // (a refused request, 503 from a full pool, 500 after a panic, a streamed
-// body's 400/408/413) are formed here too (refuse, busy, endStream; the
-// Response's serverAnswer and recovered).
+// body's 400/408/413) are formed here too: refuse, serveRefused and the
+// pool's 503 (dispatch) run the group's error chain (Server.errorChain);
+// endStream and run's recovery replace the response (answers.go).
 
 // item is one admitted request with what was decided before its handler.
 type item struct {
