@@ -59,13 +59,11 @@ func newApp(password, firmwareDir, corsOrigin string) *app {
 		subs: map[chan string]struct{}{}}
 }
 
-type requestIDKey struct{}
-
 // router: the admin UI (static, cached, compressed), the login form, and
 // the JSON API (auth, CORS) with firmware upload and live status.
 func (a *app) router() *kahttp.Router {
 	rt := kahttp.NewRouter()
-	rt.Use(requestID, middleware.AccessLog(middleware.WithValue("request_id", requestIDKey{})), middleware.Recover())
+	rt.Use(middleware.RequestID(), middleware.AccessLog(middleware.WithValue("request_id", middleware.RequestIDKey{})), middleware.Recover())
 	rt.GET("/", kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
 		_ = w.Redirect(kahttp.StatusFound, "/admin/")
 	}))
@@ -78,7 +76,12 @@ func (a *app) router() *kahttp.Router {
 	rt.POST("/login", kahttp.HandlerFunc(a.login))
 	rt.POST("/logout", kahttp.HandlerFunc(a.logout))
 
-	api := rt.Group("/api", a.cors, a.auth)
+	// CORS outside the auth: a browser's preflight carries no credentials.
+	api := rt.Group("/api", middleware.CORS(middleware.CORSOptions{
+		AllowOrigins: origins(a.corsOrigin),
+		AllowMethods: []string{"GET", "POST", "PUT", "DELETE"},
+		AllowHeaders: []string{"Authorization", "Content-Type"},
+	}), a.auth)
 	api.GET("/devices", kahttp.HandlerFunc(a.listDevices))
 	api.POST("/devices", kahttp.HandlerFunc(a.createDevice))
 	api.GET("/devices/:id", kahttp.HandlerFunc(a.getDevice))
@@ -91,39 +94,12 @@ func (a *app) router() *kahttp.Router {
 	return rt
 }
 
-// requestID gives every request an id, in its values (for the access
-// log) and in the X-Request-Id response field.
-func requestID(next kahttp.Handler) kahttp.Handler {
-	return kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
-		id := r.Header("X-Request-Id")
-		if id == "" || len(id) > 64 {
-			id = randomHex(8)
-		} else {
-			id = strings.Clone(id) // a view into the request: kept past it by the log
-		}
-		r.SetValue(requestIDKey{}, id)
-		w.Header().Set("X-Request-Id", id)
-		next.Serve(w, r)
-	})
-}
-
-// cors lets corsOrigin call the API from a browser, and answers its
-// preflights (OPTIONS runs through this group's middleware).
-func (a *app) cors(next kahttp.Handler) kahttp.Handler {
-	return kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
-		if o := r.Header("Origin"); o != "" && o == a.corsOrigin {
-			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", o)
-			h.Set("Vary", "Origin")
-			if r.Method() == "OPTIONS" {
-				h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
-				w.WriteHeader(kahttp.StatusNoContent)
-				return
-			}
-		}
-		next.Serve(w, r)
-	})
+// origins is the CORS origins list: the one allowed, or none.
+func origins(o string) []string {
+	if o == "" {
+		return nil
+	}
+	return []string{o}
 }
 
 // sessionTTL is how long a login lasts (the cookie's Max-Age too).
