@@ -1,7 +1,7 @@
 // Package middleware holds the kahttp middleware every service needs:
 // Recover and AccessLog (log/slog), LogRefusals for the answers the server
 // sends without a handler, CORS, RequestID, BearerAuth and BasicAuth
-// (constant-time checks: Tokens, Users), and Compress. Each passes a
+// (constant-time checks: Tokens, Users), Timeout, and Compress. Each passes a
 // request it has nothing to do with without allocating.
 package middleware
 
