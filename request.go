@@ -243,8 +243,13 @@ func (r *Request) unbind() {
 	r.buf, r.arena, r.path, r.params = nil, r.arena[:0], "", r.params[:0]
 }
 
-// RemoteAddr is the client's address.
+// RemoteAddr is the client's address: the socket's peer, unless
+// middleware that knows better (middleware.RealIP, behind a proxy) set it.
 func (r *Request) RemoteAddr() net.Addr { return r.remote }
+
+// SetRemoteAddr sets what RemoteAddr returns for this request: for
+// middleware that learns the client's address from a trusted proxy.
+func (r *Request) SetRemoteAddr(a net.Addr) { r.remote = a }
 
 // Context is cancelled when the client goes away or the server's Shutdown
 // deadline passes, so a handler waiting on I/O can stop. Its Value returns

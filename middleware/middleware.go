@@ -1,7 +1,8 @@
 // Package middleware holds the kahttp middleware every service needs:
 // Recover and AccessLog (log/slog), LogRefusals for the answers the server
 // sends without a handler, CORS, RequestID, BearerAuth and BasicAuth
-// (constant-time checks: Tokens, Users), Timeout, and Compress. Each passes a
+// (constant-time checks: Tokens, Users), Timeout, RealIP (the client's
+// address from trusted proxies' forwarding fields), and Compress. Each passes a
 // request it has nothing to do with without allocating.
 package middleware
 
