@@ -6,70 +6,134 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/andybalholm/brotli"
 	"github.com/kahttp/kahttp"
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 )
 
-// compressMin is the smallest body Compress compresses: below it gzip's
-// own header and trailer outweigh what it saves.
+// compressMin is the smallest body Compress compresses: below it an
+// encoding's own framing outweighs what it saves.
 const compressMin = 1024
 
-// Compress gzips response bodies for clients that accept it
-// (Accept-Encoding, with a q-value above 0), with klauspost/compress.
-// It sets Vary: Accept-Encoding, and leaves alone: HEAD, 1xx/204/304 and
-// partial (206, Content-Range) responses, bodies that already have a
-// Content-Encoding, types that are compressed already (images but SVG,
-// audio, video, archives, fonts), and bodies under 1 KiB. The compressed
-// body goes through the response's own writer, so one that fits its
-// buffer still gets Content-Length and keeps the connection alive; a
-// larger one streams chunked. Flush flushes the compressor (server-sent
-// events stay live).
+// Compress compresses response bodies in the encoding the client prefers
+// among br (andybalholm/brotli), zstd and gzip (klauspost/compress), by the
+// q-values of its Accept-Encoding (brotli first among equals: it packs
+// text best). Every response whose encoding depended on Accept-Encoding
+// says Vary: Accept-Encoding, compressed or not, so a cache never serves
+// one client's encoding to another. HEAD gets the fields and the length
+// GET would (its body is compressed and dropped). It leaves alone:
+// 1xx/204/304 and partial (206, Content-Range) responses, bodies that
+// already have a Content-Encoding, types that are compressed already
+// (images but SVG, audio, video, archives, fonts), and bodies under
+// 1 KiB. The compressed body goes through the response's own writer, so
+// one that fits its buffer still gets Content-Length and keeps the
+// connection alive; a larger one streams chunked. Flush flushes the
+// encoder (server-sent events stay live). The encoders are pooled, with
+// small windows (256 KiB): an idle server holds none of their memory for
+// long, and a busy one little per response.
 func Compress() kahttp.Middleware {
 	return func(next kahttp.Handler) kahttp.Handler {
 		return kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
-			if r.Method() != "HEAD" && acceptsGzip(r.Header("Accept-Encoding")) {
-				w.Filter(func(dst io.Writer) io.WriteCloser { return &gzipFilter{w: w, dst: dst} })
-			}
+			enc := negotiate(r.Header("Accept-Encoding"))
+			w.Filter(func(dst io.Writer) io.WriteCloser { return &compressFilter{w: w, dst: dst, enc: enc} })
 			next.Serve(w, r)
 		})
 	}
 }
 
-// acceptsGzip reports whether an Accept-Encoding value takes gzip (or *)
-// with a q-value above 0.
-func acceptsGzip(ae string) bool {
-	for _, part := range strings.Split(ae, ",") {
+// encoding is a content coding Compress can send.
+type encoding struct {
+	name string
+	pool *sync.Pool // of encoder
+}
+
+// encoder is what gzip.Writer, zstd.Encoder and brotli.Writer all are.
+type encoder interface {
+	io.Writer
+	Flush() error
+	Close() error
+	Reset(w io.Writer)
+}
+
+var (
+	encBrotli = &encoding{"br", &sync.Pool{New: func() any {
+		return brotli.NewWriterOptions(io.Discard, brotli.WriterOptions{Quality: 4, LGWin: 18})
+	}}}
+	encZstd = &encoding{"zstd", &sync.Pool{New: func() any {
+		z, _ := zstd.NewWriter(io.Discard, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+			zstd.WithWindowSize(1<<18), zstd.WithLowerEncoderMem(true))
+		return z
+	}}}
+	encGzip = &encoding{"gzip", &sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}}
+)
+
+// preference is the order among equal q-values.
+var preference = [...]*encoding{encBrotli, encZstd, encGzip}
+
+// negotiate picks the encoding an Accept-Encoding value prefers (nil:
+// none, send the body as it is). A coding named has its q-value (1
+// without one); "*" gives its q-value to the codings not named.
+func negotiate(ae string) *encoding {
+	if ae == "" {
+		return nil
+	}
+	var q [len(preference)]float64
+	named := [len(preference)]bool{}
+	star := -1.0
+	for part := range strings.SplitSeq(ae, ",") {
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		coding = strings.TrimSpace(coding)
-		if !strings.EqualFold(coding, "gzip") && coding != "*" {
+		v := qValue(params)
+		if coding == "*" {
+			star = v
 			continue
 		}
-		q := 1.0
-		if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
-			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-				q = f
+		for i, e := range preference {
+			if strings.EqualFold(coding, e.name) {
+				q[i], named[i] = v, true
 			}
 		}
-		if q > 0 {
-			return true
+	}
+	var best *encoding
+	bestQ := 0.0
+	for i, e := range preference {
+		v := q[i]
+		if !named[i] && star >= 0 {
+			v = star
+		}
+		if v > bestQ {
+			best, bestQ = e, v
 		}
 	}
-	return false
+	return best
 }
 
-var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
+// qValue is the q parameter of a coding's parameters (1 without one).
+func qValue(params string) float64 {
+	for p := range strings.SplitSeq(params, ";") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+				return f
+			}
+			return 0
+		}
+	}
+	return 1
+}
 
-// gzipFilter holds the first compressMin bytes, then decides: compress
-// (the fields set, a pooled gzip writer) or pass the body through.
-type gzipFilter struct {
+// compressFilter holds the first compressMin bytes, then decides: compress
+// (the fields set, a pooled encoder) or pass the body through.
+type compressFilter struct {
 	w       *kahttp.Response
 	dst     io.Writer
+	enc     *encoding // the client's choice; nil: none
 	held    []byte
 	decided bool
-	gz      *gzip.Writer
+	e       encoder // while compressing
 }
 
-func (f *gzipFilter) Write(p []byte) (int, error) {
+func (f *compressFilter) Write(p []byte) (int, error) {
 	if !f.decided {
 		f.held = append(f.held, p...)
 		if len(f.held) < compressMin {
@@ -80,68 +144,74 @@ func (f *gzipFilter) Write(p []byte) (int, error) {
 		}
 		return len(p), nil
 	}
-	if f.gz != nil {
-		return f.gz.Write(p)
+	if f.e != nil {
+		return f.e.Write(p)
 	}
 	return f.dst.Write(p)
 }
 
 // decide compresses the body if its response may be, and sends what is held.
-func (f *gzipFilter) decide() error {
+func (f *compressFilter) decide() error {
 	f.decided = true
-	h := f.w.Header()
-	if compressible(f.w) {
-		h.Add("Vary", "Accept-Encoding")
-		h.Set("Content-Encoding", "gzip")
-		h.Del("Content-Length") // the length the handler declared is the uncompressed one
-		f.gz = gzipWriters.Get().(*gzip.Writer)
-		f.gz.Reset(f.dst)
-		_, err := f.gz.Write(f.held)
-		f.held = nil
-		return err
+	if !compressible(f.w) {
+		return f.pass()
 	}
+	h := f.w.Header()
+	h.Add("Vary", "Accept-Encoding")
+	if f.enc == nil {
+		return f.pass()
+	}
+	h.Set("Content-Encoding", f.enc.name)
+	h.Del("Content-Length") // the length the handler declared is the uncompressed one
+	f.e = f.enc.pool.Get().(encoder)
+	f.e.Reset(f.dst)
+	_, err := f.e.Write(f.held)
+	f.held = nil
+	return err
+}
+
+// pass sends what is held as it is.
+func (f *compressFilter) pass() error {
 	_, err := f.dst.Write(f.held)
 	f.held = nil
 	return err
 }
 
 // Flush sends what is compressed so far: the body cannot wait for 1 KiB.
-func (f *gzipFilter) Flush() error {
+func (f *compressFilter) Flush() error {
 	if !f.decided && len(f.held) > 0 {
 		if err := f.decide(); err != nil {
 			return err
 		}
 	}
-	if f.gz != nil {
-		return f.gz.Flush()
+	if f.e != nil {
+		return f.e.Flush()
 	}
 	return nil
 }
 
 // Close ends the body: a small one goes out as it is.
-func (f *gzipFilter) Close() error {
+func (f *compressFilter) Close() error {
 	if !f.decided {
 		f.decided = true
-		if len(f.held) > 0 {
-			if compressibleType(f.w) {
+		if len(f.held) > 0 || f.w.Status() != kahttp.StatusOK {
+			if compressible(f.w) {
 				f.w.Header().Add("Vary", "Accept-Encoding") // compressed when larger
 			}
-			_, err := f.dst.Write(f.held)
-			return err
 		}
+		return f.pass()
+	}
+	if f.e == nil {
 		return nil
 	}
-	if f.gz == nil {
-		return nil
-	}
-	err := f.gz.Close()
-	f.gz.Reset(io.Discard)
-	gzipWriters.Put(f.gz)
-	f.gz = nil
+	err := f.e.Close()
+	f.e.Reset(io.Discard)
+	f.enc.pool.Put(f.e)
+	f.e = nil
 	return err
 }
 
-// compressible reports whether the response may be gzipped.
+// compressible reports whether the response may be compressed.
 func compressible(w *kahttp.Response) bool {
 	switch s := w.Status(); {
 	case s < 200, s == 204, s == 206, s == 304:

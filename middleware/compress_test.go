@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/kahttp/kahttp"
 	"github.com/kahttp/kahttp/kahttptest"
 	"github.com/kahttp/kahttp/middleware"
@@ -36,6 +39,28 @@ func gunzip(t *testing.T, b []byte) string {
 	return string(out)
 }
 
+// decode undoes a content coding.
+func decode(t *testing.T, coding string, b []byte) string {
+	t.Helper()
+	var r io.Reader
+	switch coding {
+	case "gzip":
+		return gunzip(t, b)
+	case "br":
+		r = brotli.NewReader(bytes.NewReader(b))
+	case "zstd":
+		zr, err := zstd.NewReader(bytes.NewReader(b))
+		require.NoError(t, err)
+		defer zr.Close()
+		r = zr
+	default:
+		return string(b)
+	}
+	out, err := io.ReadAll(r)
+	require.NoError(t, err)
+	return string(out)
+}
+
 func TestCompress(t *testing.T) {
 	text := strings.Repeat("kahttp compresses text well. ", 100) // 2.9 KiB, compresses far under 4 KiB
 	big := randomHex(200_000)                                    // compresses to about half: past the buffer
@@ -46,23 +71,26 @@ func TestCompress(t *testing.T) {
 		ctype     string
 		status    int
 		body      string
-		gzipped   bool
+		coding    string // the Content-Encoding expected, "" for none
+		vary      bool   // Vary: Accept-Encoding expected
 		framing   kahttptest.Framing
 		extraHead map[string]string
 	}{
-		{name: "text that fits: gzip with Content-Length", ae: "gzip, deflate, br", ctype: "text/plain", body: text, gzipped: true, framing: kahttptest.FramingLength},
-		{name: "a large body: gzip, chunked", ae: "gzip", ctype: "text/plain", body: big, gzipped: true, framing: kahttptest.FramingChunked},
-		{name: "no Accept-Encoding", ctype: "text/plain", body: text, framing: kahttptest.FramingLength},
-		{name: "gzip refused with q=0", ae: "gzip;q=0, br", ctype: "text/plain", body: text, framing: kahttptest.FramingLength},
-		{name: "any coding", ae: "*", ctype: "application/json", body: text, gzipped: true, framing: kahttptest.FramingLength},
-		{name: "small body", ae: "gzip", ctype: "text/plain", body: "tiny", framing: kahttptest.FramingLength},
+		{name: "a browser's list: br first among equals", ae: "gzip, deflate, br, zstd", ctype: "text/plain", body: text, coding: "br", vary: true, framing: kahttptest.FramingLength},
+		{name: "q-values decide", ae: "br;q=0.5, zstd;q=0.8, gzip;q=0.2", ctype: "text/plain", body: text, coding: "zstd", vary: true, framing: kahttptest.FramingLength},
+		{name: "a large body: gzip, chunked", ae: "gzip", ctype: "text/plain", body: big, coding: "gzip", vary: true, framing: kahttptest.FramingChunked},
+		{name: "no Accept-Encoding: not compressed, but it varies", ctype: "text/plain", body: text, vary: true, framing: kahttptest.FramingLength},
+		{name: "gzip refused with q=0", ae: "gzip;q=0, br", ctype: "text/plain", body: text, coding: "br", vary: true, framing: kahttptest.FramingLength},
+		{name: "only what is refused", ae: "gzip;q=0, identity", ctype: "text/plain", body: text, vary: true, framing: kahttptest.FramingLength},
+		{name: "any coding", ae: "*", ctype: "application/json", body: text, coding: "br", vary: true, framing: kahttptest.FramingLength},
+		{name: "any but brotli", ae: "*, br;q=0", ctype: "application/json", body: text, coding: "zstd", vary: true, framing: kahttptest.FramingLength},
+		{name: "small body", ae: "gzip", ctype: "text/plain", body: "tiny", vary: true, framing: kahttptest.FramingLength},
 		{name: "already compressed type", ae: "gzip", ctype: "image/png", body: text, framing: kahttptest.FramingLength},
-		{name: "SVG is text", ae: "gzip", ctype: "image/svg+xml", body: text, gzipped: true, framing: kahttptest.FramingLength},
+		{name: "SVG is text", ae: "gzip", ctype: "image/svg+xml", body: text, coding: "gzip", vary: true, framing: kahttptest.FramingLength},
 		{name: "already encoded", ae: "gzip", ctype: "text/plain", body: text, framing: kahttptest.FramingLength,
 			extraHead: map[string]string{"Content-Encoding": "br"}},
 		{name: "a range", ae: "gzip", ctype: "text/plain", status: 206, body: text, framing: kahttptest.FramingLength,
 			extraHead: map[string]string{"Content-Range": "bytes 0-2899/9000"}},
-		{name: "HEAD", method: "HEAD", ae: "gzip", ctype: "text/plain", body: text},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,33 +106,39 @@ func TestCompress(t *testing.T) {
 					_, _ = w.WriteString(tt.body[i:min(i+1000, len(tt.body))])
 				}
 			}))
-			method := tt.method
-			if method == "" {
-				method = "GET"
-			}
-			req, _ := http.NewRequest(method, "http://x/", nil)
+			req, _ := http.NewRequest("GET", "http://x/", nil)
 			if tt.ae != "" {
 				req.Header.Set("Accept-Encoding", tt.ae)
 			}
 			resp, err := kahttptest.Do(h, req)
 			require.NoError(t, err)
-			if method == "HEAD" {
-				assert.Empty(t, resp.Header.Get("Content-Encoding"))
-				return
-			}
 			assert.Equal(t, tt.framing, resp.Framing)
 			assert.True(t, resp.KeepAlive, "keep-alive kept")
-			if tt.gzipped {
-				assert.Equal(t, "gzip", resp.Header.Get("Content-Encoding"))
+			if tt.vary {
 				assert.Equal(t, "Accept-Encoding", resp.Header.Get("Vary"))
-				assert.Equal(t, tt.body, gunzip(t, resp.Body))
+			} else {
+				assert.Empty(t, resp.Header.Get("Vary"))
+			}
+			if tt.coding != "" {
+				assert.Equal(t, tt.coding, resp.Header.Get("Content-Encoding"))
 				if tt.framing == kahttptest.FramingLength {
 					assert.Less(t, len(resp.Body), len(tt.body)/4, "compressed")
 				}
-				return
+			} else if tt.extraHead["Content-Encoding"] == "" {
+				assert.Empty(t, resp.Header.Get("Content-Encoding"))
 			}
-			assert.NotEqual(t, "gzip", resp.Header.Get("Content-Encoding"))
-			assert.Equal(t, tt.body, string(resp.Body))
+			assert.Equal(t, tt.body, decode(t, tt.coding, resp.Body))
+
+			// HEAD says what GET would: the same coding, length and Vary.
+			req, _ = http.NewRequest("HEAD", "http://x/", nil)
+			if tt.ae != "" {
+				req.Header.Set("Accept-Encoding", tt.ae)
+			}
+			head, err := kahttptest.Do(h, req)
+			require.NoError(t, err)
+			for _, f := range []string{"Content-Encoding", "Content-Length", "Vary", "Transfer-Encoding"} {
+				assert.Equal(t, resp.Header.Get(f), head.Header.Get(f), "HEAD's %s", f)
+			}
 		})
 	}
 }
@@ -125,7 +159,7 @@ func TestCompressRealClients(t *testing.T) {
 	require.NoError(t, err)
 	got, _ := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
-	assert.True(t, resp.Uncompressed, "Go's client received gzip and decompressed it")
+	assert.True(t, resp.Uncompressed, "Go's client asked for gzip, received it and decompressed it")
 	assert.Equal(t, body, string(got))
 
 	curl, err := exec.LookPath("curl")
@@ -134,7 +168,7 @@ func TestCompressRealClients(t *testing.T) {
 	}
 	out, err := exec.Command(curl, "-sS", "--compressed", "-D", "-", url).Output()
 	require.NoError(t, err)
-	assert.Contains(t, strings.ToLower(string(out)), "content-encoding: gzip")
+	assert.Regexp(t, `(?i)content-encoding: (br|zstd|gzip)`, string(out), "curl asked for what it decodes")
 	assert.True(t, strings.HasSuffix(string(out), body), "curl decompressed the body")
 }
 
