@@ -8,10 +8,8 @@ import (
 	"encoding/hex"
 	"io"
 	"io/fs"
-	"mime"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -68,7 +66,7 @@ func (a *app) router() *kahttp.Router {
 		_ = w.Redirect(kahttp.StatusFound, "/admin/")
 	}))
 	admin := rt.Group("/admin", middleware.Compress(), a.requireLogin)
-	admin.GET("/*file", kahttp.HandlerFunc(serveUI))
+	admin.GET("/*file", ui())
 	rt.GET("/login", kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.WriteString(loginPage)
@@ -367,24 +365,18 @@ func (a *app) statusWS(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serveUI serves the embedded admin UI, cached for an hour by browsers.
-func serveUI(w *kahttp.Response, r *kahttp.Request) {
-	name := strings.TrimPrefix(path.Clean("/"+r.Param("file")), "/")
-	if name == "" {
-		name = "index.html"
-	}
-	b, err := fs.ReadFile(uiFiles, "ui/"+name)
+// ui serves the embedded admin UI natively (kahttp.FileServer: ETag, 304,
+// ranges), cached for an hour by browsers.
+func ui() kahttp.Handler {
+	sub, err := fs.Sub(uiFiles, "ui")
 	if err != nil {
-		w.Error(kahttp.StatusNotFound, "no such file")
-		return
+		panic(err) // the embed directive guarantees ui/
 	}
-	ct := mime.TypeByExtension(path.Ext(name))
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Cache-Control", "private, max-age=3600")
-	_, _ = w.Write(b)
+	files := kahttp.FileServer(sub)
+	return kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+		w.Header().Set("Cache-Control", "private, max-age=3600")
+		files.Serve(w, r)
+	})
 }
 
 func randomHex(n int) string {

@@ -203,3 +203,24 @@ func TestSessionSecureAndExpiring(t *testing.T) {
 	assert.Equal(t, 200, do(t, a, "GET", "/api/devices", "", map[string]string{"Authorization": "Bearer s3cret"}).Status)
 	assert.Equal(t, 401, do(t, a, "GET", "/api/devices", "", map[string]string{"Authorization": "Bearer s3cre"}).Status)
 }
+
+// The admin UI is served natively: an ETag and 304, and HEAD says what GET
+// sends, compressed.
+func TestUIFiles(t *testing.T) {
+	a := testApp(t)
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	r := do(t, a, "POST", "/login", url.Values{"password": {"s3cret"}}.Encode(), form)
+	require.Equal(t, 303, r.Status)
+	session := strings.Split(r.Header.Get("Set-Cookie"), ";")[0]
+	fields := map[string]string{"Cookie": session, "Accept-Encoding": "gzip"}
+	page := do(t, a, "GET", "/admin/", "", fields)
+	require.Equal(t, 200, page.Status)
+	etag := page.Header.Get("ETag")
+	require.NotEmpty(t, etag)
+	head := do(t, a, "HEAD", "/admin/", "", fields)
+	for _, f := range []string{"Content-Length", "Content-Encoding", "Vary", "ETag"} {
+		assert.Equal(t, page.Header.Get(f), head.Header.Get(f), "HEAD's %s", f)
+	}
+	fields["If-None-Match"] = etag
+	assert.Equal(t, 304, do(t, a, "GET", "/admin/", "", fields).Status)
+}

@@ -1,0 +1,171 @@
+package kahttp_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/kahttp/kahttp"
+	"github.com/kahttp/kahttp/kahttptest"
+	"github.com/kahttp/kahttp/nethttp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// staticFS is a site as an embed.FS would hold it: no modification times.
+var staticFS = fstest.MapFS{
+	"index.html":     {Data: []byte("<h1>home</h1>")},
+	"app.js":         {Data: []byte(strings.Repeat("console.log('kahttp');\n", 100))},
+	"app.js.br":      {Data: []byte("BROTLI-BYTES")},
+	"app.js.gz":      {Data: []byte("GZIP-BYTES")},
+	"docs/guide.txt": {Data: []byte("0123456789")},
+	"docs/blob":      {Data: []byte("%PDF-1.4 not really")},
+	"empty/.keep":    {Data: nil},
+}
+
+func staticRouter(fsys kahttp.Handler) *kahttp.Router {
+	rt := kahttp.NewRouter()
+	rt.GET("/static/*file", fsys)
+	return rt
+}
+
+func get(t *testing.T, h kahttp.Handler, method, target string, fields ...string) *kahttptest.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, target, nil)
+	for i := 0; i+1 < len(fields); i += 2 {
+		req.Header.Set(fields[i], fields[i+1])
+	}
+	resp, err := kahttptest.Do(h, req)
+	require.NoError(t, err)
+	return resp
+}
+
+func TestFileServer(t *testing.T) {
+	h := staticRouter(kahttp.FileServer(staticFS))
+
+	r := get(t, h, "GET", "/static/docs/guide.txt")
+	assert.Equal(t, 200, r.Status)
+	assert.Equal(t, "0123456789", r.Text())
+	assert.Equal(t, "text/plain; charset=utf-8", r.Header.Get("Content-Type"))
+	assert.Equal(t, "10", r.Header.Get("Content-Length"))
+	assert.Equal(t, "bytes", r.Header.Get("Accept-Ranges"))
+	etag := r.Header.Get("ETag")
+	assert.Regexp(t, `^"[0-9a-f]{24}"$`, etag, "from the content: embed.FS has no times")
+	assert.Empty(t, r.Header.Get("Last-Modified"))
+	assert.Equal(t, etag, get(t, h, "GET", "/static/docs/guide.txt").Header.Get("ETag"), "stable")
+
+	head := get(t, h, "HEAD", "/static/docs/guide.txt")
+	assert.Equal(t, 200, head.Status)
+	assert.Equal(t, "10", head.Header.Get("Content-Length"))
+	assert.Empty(t, head.Body)
+
+	assert.Equal(t, "application/pdf", get(t, h, "GET", "/static/docs/blob").Header.Get("Content-Type"), "sniffed")
+
+	r = get(t, h, "GET", "/static/docs/guide.txt", "If-None-Match", `"x", `+etag)
+	assert.Equal(t, 304, r.Status)
+	assert.Empty(t, r.Body)
+	assert.Equal(t, etag, r.Header.Get("ETag"))
+
+	for _, tc := range []struct {
+		rng, want, contentRange string
+		status                  int
+	}{
+		{"bytes=2-5", "2345", "bytes 2-5/10", 206},
+		{"bytes=7-", "789", "bytes 7-9/10", 206},
+		{"bytes=-3", "789", "bytes 7-9/10", 206},
+		{"bytes=5-100", "56789", "bytes 5-9/10", 206},
+		{"bytes=0-1,4-5", "0123456789", "", 200}, // several: the whole file
+		{"bytes=10-", "", "bytes */10", 416},
+	} {
+		r = get(t, h, "GET", "/static/docs/guide.txt", "Range", tc.rng)
+		assert.Equal(t, tc.status, r.Status, tc.rng)
+		assert.Equal(t, tc.contentRange, r.Header.Get("Content-Range"), tc.rng)
+		if tc.status != 416 {
+			assert.Equal(t, tc.want, r.Text(), tc.rng)
+		}
+	}
+	r = get(t, h, "GET", "/static/docs/guide.txt", "Range", "bytes=2-5", "If-Range", `"an old one"`)
+	assert.Equal(t, 200, r.Status, "If-Range that does not match: the whole file")
+	r = get(t, h, "GET", "/static/docs/guide.txt", "Range", "bytes=2-5", "If-Range", etag)
+	assert.Equal(t, 206, r.Status)
+
+	assert.Equal(t, "<h1>home</h1>", get(t, h, "GET", "/static/").Text(), "a directory's index.html")
+	for _, bad := range []string{"/static/empty/", "/static/nope.txt", "/static/docs/..%2fapp.js",
+		"/static/docs%2fguide.txt", "/static/docs%5cguide.txt"} {
+		assert.Equal(t, 404, get(t, h, "GET", bad).Status, bad)
+	}
+}
+
+// A precompressed sibling goes out to a client that takes it, with its
+// own ETag; every answer for the file varies by Accept-Encoding.
+func TestFileServerPrecompressed(t *testing.T) {
+	h := staticRouter(kahttp.FileServer(staticFS))
+	plain := get(t, h, "GET", "/static/app.js")
+	assert.Empty(t, plain.Header.Get("Content-Encoding"))
+	assert.Equal(t, "Accept-Encoding", plain.Header.Get("Vary"))
+	assert.Contains(t, plain.Header.Get("Content-Type"), "javascript")
+
+	br := get(t, h, "GET", "/static/app.js", "Accept-Encoding", "gzip, br")
+	assert.Equal(t, "br", br.Header.Get("Content-Encoding"))
+	assert.Equal(t, "BROTLI-BYTES", string(br.Body))
+	assert.Contains(t, br.Header.Get("Content-Type"), "javascript", "the original's type")
+	assert.NotEqual(t, plain.Header.Get("ETag"), br.Header.Get("ETag"))
+
+	gz := get(t, h, "GET", "/static/app.js", "Accept-Encoding", "gzip, br;q=0")
+	assert.Equal(t, "gzip", gz.Header.Get("Content-Encoding"))
+	assert.Equal(t, "GZIP-BYTES", string(gz.Body))
+	assert.Equal(t, 304, get(t, h, "GET", "/static/app.js", "Accept-Encoding", "br", "If-None-Match", br.Header.Get("ETag")).Status)
+}
+
+// From a directory: Last-Modified and If-Modified-Since; os.OpenRoot's FS
+// refuses a symlink that leaves the directory.
+func TestFileServerDirectory(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.txt"), []byte("hello"), 0o644))
+	mod := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	require.NoError(t, os.Chtimes(filepath.Join(dir, "a.txt"), mod, mod))
+	outside := filepath.Join(t.TempDir(), "secret.txt")
+	require.NoError(t, os.WriteFile(outside, []byte("secret"), 0o644))
+	require.NoError(t, os.Symlink(outside, filepath.Join(dir, "escape.txt")))
+	root, err := os.OpenRoot(dir)
+	require.NoError(t, err)
+	defer root.Close()
+	h := staticRouter(kahttp.FileServer(root.FS()))
+
+	r := get(t, h, "GET", "/static/a.txt")
+	assert.Equal(t, "hello", r.Text())
+	assert.Equal(t, mod.Format(http.TimeFormat), r.Header.Get("Last-Modified"))
+	assert.Equal(t, 304, get(t, h, "GET", "/static/a.txt", "If-Modified-Since", mod.Format(http.TimeFormat)).Status)
+	assert.Equal(t, 200, get(t, h, "GET", "/static/a.txt", "If-Modified-Since", mod.Add(-time.Hour).Format(http.TimeFormat)).Status)
+	assert.Equal(t, 404, get(t, h, "GET", "/static/escape.txt").Status, "a symlink out of the root")
+}
+
+// Allocations and time per request: the native file server against
+// net/http's through the adapter, the same file from the same fs.FS.
+func BenchmarkFileServer(b *testing.B) {
+	req := []byte("GET /static/app.js HTTP/1.1\r\nHost: x\r\n\r\n")
+	for _, tc := range []struct {
+		name string
+		h    kahttp.Handler
+	}{
+		{"kahttp", kahttp.FileServer(staticFS)},
+		{"nethttp-adapter", nethttp.Wrap(http.StripPrefix("/static", http.FileServer(http.FS(staticFS))))},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			mc := kahttp.NewServer(staticRouter(tc.h), kahttp.Config{Mode: kahttp.Inline}).ServeInMemory(nil)
+			defer mc.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = mc.Write(req)
+				if out := mc.TakeOutput(); len(out) == 0 {
+					b.Fatal("no answer")
+				}
+			}
+		})
+	}
+}
