@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -223,4 +226,38 @@ func TestUIFiles(t *testing.T) {
 	}
 	fields["If-None-Match"] = etag
 	assert.Equal(t, 304, do(t, a, "GET", "/admin/", "", fields).Status)
+}
+
+// The appliance serves HTTPS by default: a firmware image larger than the
+// server holds in memory (MaxBodyBytes, 4 MiB) streams to disk over TLS too.
+func TestFirmwareOverHTTPS(t *testing.T) {
+	a := testApp(t)
+	cert, certPEM, err := kahttp.SelfSignedCert("127.0.0.1")
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(certPEM))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := kahttp.NewServer(a.router(), kahttp.Config{})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(tls.NewListener(ln, kahttp.TLSConfig(cert))) }()
+	defer func() { _ = srv.Shutdown(t.Context()); <-served }()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	defer client.CloseIdleConnections()
+
+	image := bytes.Repeat([]byte("firmware over TLS "), 500_000) // 8.6 MiB
+	req, _ := http.NewRequest("POST", "https://"+ln.Addr().String()+"/api/firmware", bytes.NewReader(image))
+	req.Header.Set("Authorization", "Bearer s3cret")
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	var got struct {
+		Bytes  int64  `json:"bytes"`
+		SHA256 string `json:"sha256"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+	_ = resp.Body.Close()
+	sum := sha256.Sum256(image)
+	assert.Equal(t, 201, resp.StatusCode)
+	assert.Equal(t, int64(len(image)), got.Bytes)
+	assert.Equal(t, hex.EncodeToString(sum[:]), got.SHA256)
 }
