@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,7 +49,12 @@ func startAPI(t *testing.T, o middleware.CORSOptions) string {
 // not allow the page's origin, are blocked by the browser.
 func TestCORSInChromium(t *testing.T) {
 	browser := chromium(t)
+	var html atomic.Pointer[string] // the page, made once the APIs' addresses are known
 	page := kahttp.NewRouter()
+	page.GET("/", kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.WriteString(*html.Load())
+	}))
 	pageSrv := kahttp.NewServer(page, kahttp.Config{})
 	require.NoError(t, pageSrv.Start("127.0.0.1:0"))
 	t.Cleanup(func() { _ = pageSrv.Shutdown(context.Background()) })
@@ -76,10 +82,8 @@ const API = "` + api + `", OTHER = "` + other + `";
   await probe("other", OTHER + "/api/items", {headers: {"Authorization": "Bearer t0k"}});
   document.body.textContent = "RESULT " + out.join(" ") + " END";
 })();`
-	page.GET("/", kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.WriteString("<!doctype html><title>cors</title><body>waiting<script>" + script + "</script>")
-	}))
+	doc := "<!doctype html><title>cors</title><body>waiting<script>" + script + "</script>"
+	html.Store(&doc)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
