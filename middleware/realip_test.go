@@ -1,6 +1,7 @@
 package middleware_test
 
 import (
+	"fmt"
 	"net"
 	"net/http/httptest"
 	"testing"
@@ -43,4 +44,17 @@ func TestRealIP(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, tc.want, resp.Text(), tc.name)
 	}
+}
+
+func ExampleRealIP() {
+	rt := kahttp.NewRouter()
+	rt.Use(middleware.RealIP("127.0.0.1")) // the reverse proxy on this host
+	rt.GET("/", kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+		_, _ = w.WriteString(r.RemoteAddr().String())
+	}))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("X-Forwarded-For", "203.0.113.7")
+	resp, _ := kahttptest.Do(rt, req) // from 127.0.0.1:1234
+	fmt.Println(resp.Text())
+	// Output: 203.0.113.7:0
 }

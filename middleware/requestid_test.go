@@ -114,3 +114,17 @@ func ExampleBearerAuth() {
 	fmt.Println(resp.Status, resp.Header.Get("WWW-Authenticate"))
 	// Output: 401 Bearer realm="api"
 }
+
+func ExampleBasicAuth() {
+	rt := kahttp.NewRouter()
+	admin := rt.Group("/admin", middleware.BasicAuth("admin", middleware.Users(map[string]string{"ann": "s3cret"})))
+	admin.GET("/", kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+		user, _, _ := r.BasicAuth()
+		_, _ = w.WriteString("hello " + user)
+	}))
+	req := httptest.NewRequest("GET", "/admin/", nil)
+	req.SetBasicAuth("ann", "s3cret")
+	resp, _ := kahttptest.Do(rt, req)
+	fmt.Println(resp.Status, resp.Text())
+	// Output: 200 hello ann
+}

@@ -1,6 +1,7 @@
 package middleware_test
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -39,4 +40,19 @@ func TestTimeout(t *testing.T) {
 		assert.Equal(t, tc.status, resp.Status, tc.path)
 		assert.Less(t, time.Since(start), 2*time.Second, tc.path)
 	}
+}
+
+func ExampleTimeout() {
+	rt := kahttp.NewRouter()
+	rt.Use(middleware.Timeout(20 * time.Millisecond))
+	rt.GET("/report", kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
+		select {
+		case <-r.Context().Done(): // a query that honours its context stops here
+		case <-time.After(time.Second):
+			_, _ = w.WriteString("report")
+		}
+	}))
+	resp, _ := kahttptest.Do(rt, httptest.NewRequest("GET", "/report", nil))
+	fmt.Println(resp.Status, resp.Text())
+	// Output: 503 the request took longer than 20ms
 }
