@@ -133,10 +133,10 @@ func (s *session) readMore(o *blockingConn) bool {
 		_ = o.sock.SetReadDeadline(o.deadline)
 		// Shutdown sets draining, then wakes the readers of listener
 		// connections: checked after the deadline is set, one of the two
-		// sees the other, and an idle connection closes now.
-		if s.srv.draining.Load() && len(o.in.B) == 0 && s.pending == nil {
+		// sees the other, and an idle connection gets its DrainGrace.
+		if s.srv.draining.Load() && len(o.in.B) == 0 && s.pending == nil && s.phase != phaseDrain {
 			s.idle()
-			return false
+			_ = o.sock.SetReadDeadline(o.deadline)
 		}
 		err := o.fill()
 		if err == nil {

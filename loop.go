@@ -167,14 +167,14 @@ func (s *session) parse(in []byte) (int, turn) {
 // idle is between requests with nothing buffered.
 func (s *session) idle() {
 	if s.srv.draining.Load() {
-		if s.lc != nil && s.lc.Unread() > 0 {
-			// Not idle: a request is in the socket, not yet read (a Wake
-			// can run before the read event). Closing now would reset the
-			// connection with the request unanswered; its read event
-			// comes next, and it is answered with Connection: close.
-			return
+		// Not closed at once: a request may be on its way (a proxy reusing
+		// its pooled connection as the drain begins), and a close would
+		// meet it: the idle-close race. It gets DrainGrace, and is
+		// answered with Connection: close if it comes.
+		if s.phase != phaseDrain {
+			s.phase = phaseDrain
+			s.c.SetDeadline(time.Now().Add(s.srv.cfg.DrainGrace))
 		}
-		s.closeWith(reasonShutdown)
 		return
 	}
 	if s.phase != phaseIdle {

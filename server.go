@@ -66,6 +66,14 @@ type Config struct {
 	// write_timeout: a client that stops reading cannot hold a worker or
 	// memory for ever. Each byte the client reads restarts it.
 	WriteTimeout time.Duration
+	// DrainGrace is how long Shutdown (or a restart) leaves open a
+	// kept-alive connection that is idle when the drain begins (1 s): a
+	// request already on its way (a proxy reusing its pooled connection)
+	// is answered, with Connection: close, instead of meeting a close it
+	// crossed, which its client sees as a reset. net/http closes idle
+	// connections at once. Connections busy when the drain begins answer
+	// their next response with Connection: close.
+	DrainGrace time.Duration
 	// MaxRequestsPerConn closes a connection after that many requests
 	// (0 = no limit); the last response says Connection: close.
 	MaxRequestsPerConn int
@@ -139,6 +147,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 30 * time.Second
+	}
+	if c.DrainGrace <= 0 {
+		c.DrainGrace = time.Second
 	}
 	if c.BodyTimeout <= 0 {
 		c.BodyTimeout = 20 * time.Second

@@ -81,6 +81,7 @@ const (
 	phaseBody                // head done, body arriving: IdleTimeout since the last bytes
 	phaseBusy                // a pooled handler runs: no timer
 	phasePaused              // output piles up (past MaxOutboundBytes, or a pooled handler waits to write): WriteTimeout for the client to read
+	phaseDrain               // idle while the server drains: DrainGrace for a request already on its way
 )
 
 // session is the HTTP state of one connection. The fields above owner are
@@ -163,6 +164,8 @@ func (s *session) expired() {
 		s.refuse(nil, StatusRequestTimeout, reasonNotInTime, reasonHeaderTimeout)
 	case phasePaused:
 		s.abort(reasonWriteTimeout) // the client does not read its responses: drop them
+	case phaseDrain:
+		s.closeWith(reasonShutdown)
 	}
 }
 
