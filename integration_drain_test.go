@@ -56,7 +56,7 @@ func drainOnce(t *testing.T, overTLS bool, trial int) {
 	defer conn.Close()
 
 	type outcome struct {
-		answered int
+		answered  int
 		closeSeen bool
 		err       error
 	}
