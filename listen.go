@@ -63,11 +63,25 @@ func (g *goConns) each(fn func(net.Conn)) {
 	}
 }
 
-// Serve serves the connections ln accepts, each on a goroutine of its own
-// (see above), until Shutdown, which closes ln; it then returns
+// Serve serves the connections ln accepts until Shutdown, which closes ln;
+// it then returns ErrServerClosed. A *net.TCPListener or *net.UnixListener
+// is served on the event loops, as Start's own listener is: a listener
+// inherited from systemd's socket activation or from a restart
+// (net.FileListener), or made with options of your own. Any other (TLS,
+// a listener wrapper) is served with a goroutine per connection (see
+// above). Serve on the loops, like Start, once per Server.
+//
+// On goroutines: until Shutdown, which closes ln; it then returns
 // ErrServerClosed. Accept errors that may pass (out of descriptors) pause
 // accepting with a backoff, as the event loops do.
 func (s *Server) Serve(ln net.Listener) error {
+	switch ln.(type) {
+	case *net.TCPListener, *net.UnixListener:
+		if err := s.start("", ln); err != nil {
+			return err
+		}
+		return s.wait()
+	}
 	s.mu.Lock()
 	s.serving = true
 	s.mu.Unlock()

@@ -193,7 +193,6 @@ type Server struct {
 
 	mu           sync.Mutex
 	eng          *eventloop.Engine
-	ln           net.Listener  // tests only: served instead of listening on Start's addr
 	sweep        time.Duration // how often deadlines are checked, and how stale the coarse clock may be
 	closing      atomic.Bool   // Shutdown was called
 	shuttingDown chan struct{} // closed when Shutdown begins
@@ -234,7 +233,11 @@ func (s *Server) Config() Config { return s.cfg }
 
 // Start listens on addr ("host:port"; port 0 picks one, see Addr) and serves
 // in the background. It returns once the server accepts connections.
-func (s *Server) Start(addr string) error {
+func (s *Server) Start(addr string) error { return s.start(addr, nil) }
+
+// start runs the event loops on ln, or on a listener of addr when ln is
+// nil.
+func (s *Server) start(addr string, ln net.Listener) error {
 	if v, ok := s.handler.(interface{ Err() error }); ok {
 		if err := v.Err(); err != nil {
 			return err // e.g. a router with conflicting routes
@@ -253,7 +256,7 @@ func (s *Server) Start(addr string) error {
 		Sweep:     s.sweep,
 		OnTick:    clockTick,
 		Logger:    s.cfg.Logger,
-		Listener:  s.ln,
+		Listener:  ln,
 	})
 	if err != nil {
 		return err
@@ -264,6 +267,16 @@ func (s *Server) Start(addr string) error {
 	return nil
 }
 
+// wait waits until the event loops stop: ErrServerClosed after Shutdown,
+// else why they stopped (their listener failed for good).
+func (s *Server) wait() error {
+	<-s.eng.Done()
+	if s.closing.Load() {
+		return ErrServerClosed
+	}
+	return s.eng.Err()
+}
+
 // ListenAndServe is Start, then waits until the server stops. After
 // Shutdown it returns ErrServerClosed; if the server stops on its own (its
 // listener failed for good), it returns why, so that a process does not
@@ -272,11 +285,7 @@ func (s *Server) ListenAndServe(addr string) error {
 	if err := s.Start(addr); err != nil {
 		return err
 	}
-	<-s.eng.Done()
-	if s.closing.Load() {
-		return ErrServerClosed
-	}
-	return s.eng.Err()
+	return s.wait()
 }
 
 // Addr is the address the server listens on, nil before Start.

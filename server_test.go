@@ -66,15 +66,14 @@ func TestStatsCountRequestsPerConnection(t *testing.T) {
 }
 
 // A server whose listener fails for good (closed underneath it here) stops,
-// and ListenAndServe returns why instead of leaving a process that serves
-// nothing.
+// and Serve (as ListenAndServe) returns why instead of leaving a process
+// that serves nothing.
 func TestListenAndServeReturnsWhenTheListenerFails(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	srv := NewServer(pathHandler, Config{Loops: 1, Logger: discardLogger()})
-	srv.ln = ln
 	served := make(chan error, 1)
-	go func() { served <- srv.ListenAndServe("") }()
+	go func() { served <- srv.Serve(ln) }() // a TCP listener: on the event loops
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
