@@ -4,6 +4,7 @@ go 1.25
 
 require (
 	github.com/andybalholm/brotli v1.3.0
+	github.com/cloudflare/tableflip v1.2.3
 	github.com/gorilla/websocket v1.5.3
 	github.com/klauspost/compress v1.20.0
 	github.com/panjf2000/gnet/v2 v2.10.0

@@ -40,10 +40,15 @@ func startHello(t *testing.T, args ...string) (addr string, proc *exec.Cmd, wait
 	require.NoError(t, err, "%s", out)
 
 	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
-	stdout, err := cmd.StdoutPipe()
+	// A pipe of the test's own, not StdoutPipe: Wait closes that once the
+	// process exits, and the processes a restart starts write to the same
+	// stdout after their parent has gone.
+	stdout, w, err := os.Pipe()
 	require.NoError(t, err)
+	cmd.Stdout = w
 	cmd.Stderr = os.Stderr
 	require.NoError(t, cmd.Start())
+	_ = w.Close() // the process, and those it starts, hold it
 	done := make(chan error, 1)
 	exited := make(chan struct{}) // closed once done has its value
 	go func() { done <- cmd.Wait(); close(exited) }()
@@ -54,12 +59,15 @@ func startHello(t *testing.T, args ...string) (addr string, proc *exec.Cmd, wait
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
 		}
+		_ = stdout.Close()
 	})
 
 	lines := make(chan string, 1)
 	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		br := bufio.NewReader(stdout)
+		line, _ := br.ReadString('\n')
 		lines <- line
+		_, _ = io.Copy(io.Discard, br) // later processes' lines, until the pipe closes
 	}()
 	select {
 	case line := <-lines:

@@ -75,8 +75,7 @@ func (g *goConns) each(fn func(net.Conn)) {
 // ErrServerClosed. Accept errors that may pass (out of descriptors) pause
 // accepting with a backoff, as the event loops do.
 func (s *Server) Serve(ln net.Listener) error {
-	switch ln.(type) {
-	case *net.TCPListener, *net.UnixListener:
+	if onLoops(ln) {
 		if err := s.start("", ln); err != nil {
 			return err
 		}
@@ -119,6 +118,25 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.gconns.add(c)
 		go s.serveConn(c, shard)
 	}
+}
+
+// StartListener is Start on a TCP or unix listener of the caller's (an
+// inherited one: a restart's, systemd's): it returns once the event loops
+// serve it; Shutdown closes it. Serve is the same, waiting for the end.
+func (s *Server) StartListener(ln net.Listener) error {
+	if !onLoops(ln) {
+		return errors.New("kahttp: StartListener takes a *net.TCPListener or *net.UnixListener; Serve serves others")
+	}
+	return s.start("", ln)
+}
+
+// onLoops reports whether the event loops can serve ln's connections.
+func onLoops(ln net.Listener) bool {
+	switch ln.(type) {
+	case *net.TCPListener, *net.UnixListener:
+		return true
+	}
+	return false
 }
 
 // ListenAndServeTLS serves HTTPS on addr with the certificate and key in

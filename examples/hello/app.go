@@ -24,6 +24,7 @@ GET  /users/:id       user <id>
 GET  /sleep?ms=N      waits N ms (N <= 10000) on the worker pool
 POST /upload          <bytes> <sha256> of the body, read as a stream (up to 1 GiB)
 GET  /ws              WebSocket echo: every text or binary message sent back as is
+GET  /healthz         200 while serving, 503 once a drain begins
 `
 
 const maxSleep = 10000
@@ -60,6 +61,7 @@ func NewApp() kahttp.Handler {
 	rt.HandleFunc("POST", "/upload", upload, kahttp.WithMode(kahttp.Pooled), kahttp.WithBodyLimit(maxUpload))
 	// gorilla/websocket's Upgrader, unchanged, through the net/http adapter.
 	rt.GET("/ws", nethttp.Wrap(http.HandlerFunc(wsEcho)), kahttp.WithMode(kahttp.Pooled))
+	rt.HandleFunc("GET", "/healthz", healthz)
 	return rt // a registration error would make Start refuse to run (Router.Err)
 }
 
@@ -143,6 +145,18 @@ func upload(w *kahttp.Response, r *kahttp.Request) {
 		return
 	}
 	text(w, 200, strconv.FormatInt(n, 10)+" "+hex.EncodeToString(h.Sum(nil))+"\n")
+}
+
+// healthz is the readiness check: 200 while serving, 503 once Shutdown
+// (or a restart) began, so a load balancer stops sending here while the
+// connections still drain.
+func healthz(w *kahttp.Response, r *kahttp.Request) {
+	select {
+	case <-r.ShuttingDown():
+		text(w, 503, "draining\n")
+	default:
+		text(w, 200, "ok\n")
+	}
 }
 
 func text(w *kahttp.Response, code int, s string) {

@@ -3,7 +3,14 @@
 // contract (keep it stable):
 //
 //	go run ./examples/hello [-addr :8080] [-idle 75s] [-read-timeout 0] [-max-requests 0] [-inline]
-//	        [-tls-cert FILE -tls-key FILE | -tls-self-signed [-tls-ca-out FILE]]
+//	        [-tls-cert FILE -tls-key FILE | -tls-self-signed [-tls-ca-out FILE]] [-restart [-pid-file FILE]]
+//
+// With -restart, SIGHUP restarts it without dropping a connection: a new
+// process inherits the listening socket (cloudflare/tableflip), prints
+// "listening on <addr>" as the first did, and serves; then the old one
+// drains (its kept-alive connections get Connection: close on their next
+// response) and exits. -pid-file names a file that holds the serving
+// process's pid.
 //
 // With -tls-cert and -tls-key it serves HTTPS with that pair; with
 // -tls-self-signed, with a certificate for 127.0.0.1 and localhost made at
@@ -29,7 +36,11 @@
 //   - POST /upload → 200 "<bytes> <sha256 hex>" of the body, read as a
 //     stream (route body limit 1 GiB; memory bounded whatever the size)
 //   - GET /ws → WebSocket echo: every text or binary message sent back as
-//     is (gorilla/websocket's Upgrader through nethttp.Wrap)
+//     is (gorilla/websocket's Upgrader through nethttp.Wrap); on shutdown a
+//     close frame with 1001 (going away)
+//   - GET /healthz → 200 "ok" while serving, 503 from the moment a drain
+//     (shutdown or restart) begins: a load balancer stops sending here
+//     before the connections close
 //   - everything else → 404, "/plaintext/" included (no trailing-slash
 //     redirects); a known path with another method → 405 with Allow;
 //     CONNECT → 501 (the router does not tunnel)
@@ -47,12 +58,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cloudflare/tableflip"
 	"github.com/kahttp/kahttp"
 )
 
-// listenTLS listens on addr with a certificate pair from files, or one
-// made at start (its certificate written to caOut when given).
-func listenTLS(addr, certFile, keyFile string, selfSigned bool, caOut string) (net.Listener, error) {
+// tlsConfig is the certificate pair from files, or one made at start
+// (its certificate written to caOut when given).
+func tlsConfig(certFile, keyFile string, selfSigned bool, caOut string) (*tls.Config, error) {
 	var cert tls.Certificate
 	var err error
 	if selfSigned {
@@ -68,11 +80,12 @@ func listenTLS(addr, certFile, keyFile string, selfSigned bool, caOut string) (n
 	} else if cert, err = tls.LoadX509KeyPair(certFile, keyFile); err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	return tls.NewListener(ln, kahttp.TLSConfig(cert)), nil
+	return kahttp.TLSConfig(cert), nil
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "hello:", err)
+	os.Exit(1)
 }
 
 func main() {
@@ -85,6 +98,8 @@ func main() {
 	keyFile := flag.String("tls-key", "", "the certificate's private key (PEM)")
 	selfSigned := flag.Bool("tls-self-signed", false, "serve HTTPS with a certificate for 127.0.0.1 and localhost made at start")
 	caOut := flag.String("tls-ca-out", "", "with -tls-self-signed: write its certificate here, for clients to trust")
+	restart := flag.Bool("restart", false, "on SIGHUP, restart without dropping anything: a new process inherits the listening socket and serves, then this one drains and exits")
+	pidFile := flag.String("pid-file", "", "with -restart: the pid of the process serving is written here")
 	flag.Parse()
 
 	cfg := kahttp.Config{IdleTimeout: *idle, ReadTimeout: *readTimeout, MaxRequestsPerConn: *maxReq}
@@ -92,30 +107,59 @@ func main() {
 		cfg.Mode = kahttp.Inline
 	}
 	srv := kahttp.NewServer(NewApp(), cfg)
+
+	// The listening socket: this process's own, or with -restart one that
+	// a restart hands over to the next process (cloudflare/tableflip).
+	listen := net.Listen
+	var upg *tableflip.Upgrader
+	if *restart {
+		var err error
+		if upg, err = tableflip.New(tableflip.Options{PIDFile: *pidFile}); err != nil {
+			fail(err)
+		}
+		defer upg.Stop()
+		listen = upg.Listen
+		go func() {
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			for range hup {
+				if err := upg.Upgrade(); err != nil {
+					fmt.Fprintln(os.Stderr, "hello: restart:", err)
+				}
+			}
+		}()
+	}
+	ln, err := listen("tcp", *addr)
+	if err != nil {
+		fail(err)
+	}
 	served := make(chan error, 1)
 	if *certFile != "" || *selfSigned {
-		ln, err := listenTLS(*addr, *certFile, *keyFile, *selfSigned, *caOut)
+		tc, err := tlsConfig(*certFile, *keyFile, *selfSigned, *caOut)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "hello:", err)
-			os.Exit(1)
+			fail(err)
 		}
-		fmt.Printf("listening on %s\n", ln.Addr())
-		go func() { served <- srv.Serve(ln) }()
-	} else {
-		if err := srv.Start(*addr); err != nil {
-			fmt.Fprintln(os.Stderr, "hello:", err)
-			os.Exit(1)
-		}
-		fmt.Printf("listening on %s\n", srv.Addr())
+		ln = tls.NewListener(ln, tc)
+		go func() { served <- srv.Serve(ln) }() // a goroutine per connection
+	} else if err := srv.StartListener(ln); err != nil { // the event loops
+		fail(err)
 	}
+	fmt.Printf("listening on %s\n", ln.Addr())
 
+	var replaced <-chan struct{} // closed once a restart's new process serves
+	if upg != nil {
+		if err := upg.Ready(); err != nil { // the process before this one, if any, drains now
+			fail(err)
+		}
+		replaced = upg.Exit()
+	}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case <-stop:
+	case <-replaced:
 	case err := <-served:
-		fmt.Fprintln(os.Stderr, "hello:", err)
-		os.Exit(1)
+		fail(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
