@@ -39,6 +39,13 @@ type worker struct {
 	idle  int        // the cleaner's epoch when it last went idle (no clock read per task); under pool.mu
 }
 
+// sizes are the workers started and the tasks queued now.
+func (p *pool) sizes() (workers, queued int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return int64(p.workers), int64(len(p.queue))
+}
+
 // workerIdle is how long a worker may wait for a task before it exits.
 const workerIdle = 10 * time.Second
 

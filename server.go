@@ -418,6 +418,7 @@ func (s *Server) Stats() Stats {
 		st.ConnsDropped = eng.Dropped()
 	}
 	st.ConnsOpen += s.gconns.open()
+	st.PoolWorkers, st.PoolQueued = s.pool.sizes()
 	return st
 }
 

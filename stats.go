@@ -48,6 +48,16 @@ var reasonNames = [numReasons]string{
 
 func (r closeReason) String() string { return reasonNames[r] }
 
+// CloseReasons are the names of the reasons a connection closes, as
+// Stats.ClosedBy counts them.
+func CloseReasons() []string {
+	names := make([]string, 0, numReasons-1)
+	for r := reasonClientClosed; r < numReasons; r++ {
+		names = append(names, r.String())
+	}
+	return names
+}
+
 // perConnBuckets are the upper bounds of the requests-per-connection histogram.
 var perConnBuckets = [...]int64{1, 2, 10, 100, 1000}
 
@@ -72,7 +82,20 @@ type Stats struct {
 	// RequestsPerConn is a histogram of requests served per closed
 	// connection: key "<=1", "<=2", "<=10", "<=100", "<=1000", ">1000".
 	RequestsPerConn map[string]int64
+	// RequestsOnClosed is the sum of requests the closed connections served
+	// (the histogram's sum).
+	RequestsOnClosed int64
+	// InFlight counts the handlers running off the event loops: pooled,
+	// on a streamed body, on an upgrade.
+	InFlight int64
+	// PoolWorkers and PoolQueued are the worker pool's goroutines and the
+	// batches waiting for one (Config.PoolWorkers, PoolQueue).
+	PoolWorkers, PoolQueued int64
 }
+
+// PerConnBuckets are the upper bounds of RequestsPerConn's buckets, in
+// order (past the last: ">" it).
+func PerConnBuckets() []int64 { return append([]int64(nil), perConnBuckets[:]...) }
 
 // counters are the server's statistics, in one shard per event loop: a
 // connection counts on its loop's shard (session.stats), so the
@@ -85,6 +108,7 @@ type counters struct {
 
 type counterShard struct {
 	accepted, requests, rejected atomic.Int64
+	servedOnClosed               atomic.Int64
 	closed                       [numReasons]atomic.Int64
 	perConn                      [len(perConnBuckets) + 1]atomic.Int64
 	// inflight counts the pooled, streaming and upgraded handlers running
@@ -109,6 +133,7 @@ func (c *counters) at(i int) *counterShard { return &c.shards[uint(i)&uint(len(c
 
 func (c *counterShard) connClosed(r closeReason, served int) {
 	c.closed[r].Add(1)
+	c.servedOnClosed.Add(int64(served))
 	i := 0
 	for i < len(perConnBuckets) && int64(served) > perConnBuckets[i] {
 		i++
@@ -134,6 +159,7 @@ func (c *counters) snapshot() Stats {
 		sum.accepted.Add(sh.accepted.Load())
 		sum.requests.Add(sh.requests.Load())
 		sum.rejected.Add(sh.rejected.Load())
+		sum.servedOnClosed.Add(sh.servedOnClosed.Load())
 		for r := range sh.closed {
 			sum.closed[r].Add(sh.closed[r].Load())
 		}
@@ -147,6 +173,9 @@ func (c *counters) snapshot() Stats {
 		Rejected503:     sum.rejected.Load(),
 		ClosedBy:        map[string]int64{},
 		RequestsPerConn: map[string]int64{},
+
+		RequestsOnClosed: sum.servedOnClosed.Load(),
+		InFlight:         c.inflight(),
 	}
 	for r := reasonClientClosed; r < numReasons; r++ {
 		if n := sum.closed[r].Load(); n > 0 {

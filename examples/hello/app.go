@@ -25,6 +25,7 @@ GET  /sleep?ms=N      waits N ms (N <= 10000) on the worker pool
 POST /upload          <bytes> <sha256> of the body, read as a stream (up to 1 GiB)
 GET  /ws              WebSocket echo: every text or binary message sent back as is
 GET  /healthz         200 while serving, 503 once a drain begins
+GET  /metrics         the server's Stats, Prometheus text format
 `
 
 const maxSleep = 10000
@@ -40,7 +41,7 @@ var chunk = func() []byte {
 // NewApp returns the reference app's handler: a router with the routes
 // above. Everything else is 404; a known path with another method is 405
 // with Allow; HEAD works for every GET route.
-func NewApp() kahttp.Handler {
+func NewApp() *kahttp.Router {
 	rt := kahttp.NewRouter()
 	// The contract (the package doc): every unknown path is 404, "/plaintext/" included.
 	rt.RedirectTrailingSlash = false

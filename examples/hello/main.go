@@ -38,6 +38,8 @@
 //   - GET /ws → WebSocket echo: every text or binary message sent back as
 //     is (gorilla/websocket's Upgrader through nethttp.Wrap); on shutdown a
 //     close frame with 1001 (going away)
+//   - GET /metrics → the server's Stats in the Prometheus text format
+//     (package metrics)
 //   - GET /healthz → 200 "ok" while serving, 503 from the moment a drain
 //     (shutdown or restart) begins: a load balancer stops sending here
 //     before the connections close
@@ -60,6 +62,7 @@ import (
 
 	"github.com/cloudflare/tableflip"
 	"github.com/kahttp/kahttp"
+	"github.com/kahttp/kahttp/metrics"
 )
 
 // tlsConfig is the certificate pair from files, or one made at start
@@ -106,7 +109,9 @@ func main() {
 	if *inline {
 		cfg.Mode = kahttp.Inline
 	}
-	srv := kahttp.NewServer(NewApp(), cfg)
+	app := NewApp()
+	srv := kahttp.NewServer(app, cfg)
+	app.GET("/metrics", metrics.Handler(srv)) // the server's Stats, for Prometheus
 
 	// The listening socket: this process's own, or with -restart one that
 	// a restart hands over to the next process (cloudflare/tableflip).
