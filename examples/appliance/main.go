@@ -8,8 +8,12 @@
 //
 //	go run ./examples/appliance [-addr :8443] [-password admin] [-firmware DIR]
 //	        [-cors-origin URL] [-tls-cert FILE -tls-key FILE | -tls-ca-out FILE] [-plain]
+//	        [-restart [-pid-file FILE]]
 //
-// It prints "listening on https://<addr>" (or http:// with -plain).
+// It prints "listening on https://<addr>" (or http:// with -plain). With
+// -restart, SIGHUP (after a firmware update, say) starts the new binary on
+// the same socket and this process drains: the admin's page is never
+// refused.
 package main
 
 import (
@@ -17,13 +21,13 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/kahttp/kahttp"
+	"github.com/kahttp/kahttp/examples/internal/restart"
 	"github.com/kahttp/kahttp/middleware"
 )
 
@@ -36,6 +40,8 @@ func main() {
 	keyFile := flag.String("tls-key", "", "the certificate's private key (PEM)")
 	caOut := flag.String("tls-ca-out", "", "write the self-signed certificate here, for clients to trust")
 	plain := flag.Bool("plain", false, "serve plain HTTP on the event loops instead of HTTPS")
+	restarts := flag.Bool("restart", false, "on SIGHUP, restart without dropping anything (a firmware update): a new process inherits the listening socket and serves, then this one drains and exits")
+	pidFile := flag.String("pid-file", "", "with -restart: the pid of the process serving is written here")
 	flag.Parse()
 
 	a := newApp(*password, *firmware, *corsOrigin)
@@ -44,28 +50,38 @@ func main() {
 		ReadTimeout: 10 * time.Minute,         // a whole upload, however slow the link
 		OnRefusal:   middleware.LogRefusals(), // the server's own 400/408/413/431… in the log too
 	})
+	sock, err := restart.New(*restarts, *pidFile) // a socket a restart hands over, with -restart
+	if err != nil {
+		fail(err)
+	}
+	defer sock.Stop()
+	ln, err := sock.Listen("tcp", *addr)
+	if err != nil {
+		fail(err)
+	}
 	served := make(chan error, 1)
 	if *plain {
-		if err := srv.Start(*addr); err != nil {
+		if err := srv.StartListener(ln); err != nil { // the event loops
 			fail(err)
 		}
-		fmt.Printf("listening on http://%s\n", srv.Addr())
+		fmt.Printf("listening on http://%s\n", ln.Addr())
 	} else {
 		cert, err := certificate(*certFile, *keyFile, *caOut)
-		if err != nil {
-			fail(err)
-		}
-		ln, err := net.Listen("tcp", *addr)
 		if err != nil {
 			fail(err)
 		}
 		fmt.Printf("listening on https://%s\n", ln.Addr())
 		go func() { served <- srv.Serve(tls.NewListener(ln, kahttp.TLSConfig(cert))) }()
 	}
+	replaced, err := sock.Ready() // the process before this one, if any, drains now
+	if err != nil {
+		fail(err)
+	}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case <-stop:
+	case <-replaced:
 	case err := <-served:
 		fail(err)
 	}

@@ -54,14 +54,13 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
-	"github.com/cloudflare/tableflip"
 	"github.com/kahttp/kahttp"
+	"github.com/kahttp/kahttp/examples/internal/restart"
 	"github.com/kahttp/kahttp/metrics"
 )
 
@@ -101,7 +100,7 @@ func main() {
 	keyFile := flag.String("tls-key", "", "the certificate's private key (PEM)")
 	selfSigned := flag.Bool("tls-self-signed", false, "serve HTTPS with a certificate for 127.0.0.1 and localhost made at start")
 	caOut := flag.String("tls-ca-out", "", "with -tls-self-signed: write its certificate here, for clients to trust")
-	restart := flag.Bool("restart", false, "on SIGHUP, restart without dropping anything: a new process inherits the listening socket and serves, then this one drains and exits")
+	restarts := flag.Bool("restart", false, "on SIGHUP, restart without dropping anything: a new process inherits the listening socket and serves, then this one drains and exits")
 	pidFile := flag.String("pid-file", "", "with -restart: the pid of the process serving is written here")
 	flag.Parse()
 
@@ -114,27 +113,13 @@ func main() {
 	app.GET("/metrics", metrics.Handler(srv)) // the server's Stats, for Prometheus
 
 	// The listening socket: this process's own, or with -restart one that
-	// a restart hands over to the next process (cloudflare/tableflip).
-	listen := net.Listen
-	var upg *tableflip.Upgrader
-	if *restart {
-		var err error
-		if upg, err = tableflip.New(tableflip.Options{PIDFile: *pidFile}); err != nil {
-			fail(err)
-		}
-		defer upg.Stop()
-		listen = upg.Listen
-		go func() {
-			hup := make(chan os.Signal, 1)
-			signal.Notify(hup, syscall.SIGHUP)
-			for range hup {
-				if err := upg.Upgrade(); err != nil {
-					fmt.Fprintln(os.Stderr, "hello: restart:", err)
-				}
-			}
-		}()
+	// a restart hands over to the next process.
+	sock, err := restart.New(*restarts, *pidFile)
+	if err != nil {
+		fail(err)
 	}
-	ln, err := listen("tcp", *addr)
+	defer sock.Stop()
+	ln, err := sock.Listen("tcp", *addr)
 	if err != nil {
 		fail(err)
 	}
@@ -151,12 +136,9 @@ func main() {
 	}
 	fmt.Printf("listening on %s\n", ln.Addr())
 
-	var replaced <-chan struct{} // closed once a restart's new process serves
-	if upg != nil {
-		if err := upg.Ready(); err != nil { // the process before this one, if any, drains now
-			fail(err)
-		}
-		replaced = upg.Exit()
+	replaced, err := sock.Ready() // the process before this one, if any, drains now
+	if err != nil {
+		fail(err)
 	}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
