@@ -41,8 +41,13 @@ type acceptor struct {
 	// slot: out of descriptors, accept fails and the connection waits in the
 	// backlog, rather than the dup failing and the connection being dropped.
 	// It is re-made from src, a descriptor of /dev/null. -1 when missing.
-	// Accept loop only.
+	// It is kept only once the process has run out of descriptors
+	// (guarded): swapping it costs two system calls per connection, a
+	// seventh of a short-lived connection's, so a process that never runs
+	// out pays nothing, and one that does loses at most the connection of
+	// that first time. Accept loop only.
 	spare, src int
+	guarded    bool
 }
 
 func newAcceptor(ln net.Listener, enroll func(net.Conn) error, log *slog.Logger) *acceptor {
@@ -56,7 +61,6 @@ func newAcceptor(ln net.Listener, enroll func(net.Conn) error, log *slog.Logger)
 func (a *acceptor) run() error {
 	if fd, err := openSpareSource(); err == nil {
 		a.src = fd
-		a.reserve()
 	}
 	defer func() {
 		for _, fd := range [...]int{a.spare, a.src} {
@@ -75,13 +79,19 @@ func (a *acceptor) run() error {
 				a.spare = -1
 			}
 			err = a.enroll(c)
-			a.reserve()
+			if outOfDescriptors(err) {
+				a.guarded = true // from now on, a spare for the dup
+			}
+			if a.guarded {
+				a.reserve()
+			}
 			if err == nil {
 				delay = 0
 				continue
 			}
-			// The dup gnet makes of the socket failed (EMFILE: something else
-			// took the spare's slot), or the loops are gone.
+			// The dup gnet makes of the socket failed (EMFILE: the first
+			// time, or something else took the spare's slot), or the loops
+			// are gone.
 			a.dropped.Add(1)
 		case a.closed.Load():
 			return nil
@@ -89,6 +99,10 @@ func (a *acceptor) run() error {
 			return fmt.Errorf("eventloop: accept: %w", err)
 		default:
 			a.failed.Add(1)
+			if outOfDescriptors(err) && !a.guarded {
+				a.guarded = true
+				a.reserve()
+			}
 		}
 		if delay == 0 {
 			delay = minBackoff
@@ -115,6 +129,13 @@ func (a *acceptor) reserve() {
 			a.spare = fd
 		}
 	}
+}
+
+// outOfDescriptors reports whether err is the process's or the system's
+// descriptor limit.
+func outOfDescriptors(err error) bool {
+	var errno syscall.Errno
+	return errors.As(err, &errno) && (errno == syscall.EMFILE || errno == syscall.ENFILE)
 }
 
 // close stops run: the listener closes, so new connections are refused.
