@@ -85,6 +85,22 @@ func TestAcceptBacksOffOnEMFILE(t *testing.T) {
 		t.Fatal("the accept loop did not end")
 	}
 	assert.EqualValues(t, 1, logs.n.Load(), "one log line per backoff episode")
+	assert.True(t, a.guarded, "after an EMFILE the loop keeps a spare descriptor")
+}
+
+// A process that never runs out of descriptors keeps no spare: swapping it
+// would cost two system calls on every accepted connection.
+func TestAcceptKeepsNoSpareUntilEMFILE(t *testing.T) {
+	ln := &scriptListener{errs: make(chan error, 1), closed: make(chan struct{})}
+	ln.errs <- &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.ECONNABORTED)}
+	a := newAcceptor(ln, func(net.Conn) error { return nil }, slog.New(&countHandler{}))
+	done := make(chan error, 1)
+	go func() { done <- a.run() }()
+	require.Eventually(t, func() bool { return a.failed.Load() == 1 }, 5*time.Second, time.Millisecond)
+	a.close()
+	require.NoError(t, <-done)
+	assert.False(t, a.guarded)
+	assert.Equal(t, -1, a.spare)
 }
 
 // A listener that fails for good stops the engine, which says why and
