@@ -1,10 +1,11 @@
 // Command bench compares kahttp with net/http and fasthttp on this machine.
 //
-//	cd bench && go run .                 # default matrix (< 5 min on 2 cores)
+//	cd bench && go run .                 # default matrix (< 5 min on 2 cores), reports in $TMPDIR/kahttp-bench
 //	go run . -quick                      # smoke matrix (< 60 s)
+//	go run . -record                     # default matrix, recorded in results/ and the READMEs
 //	go run . -scenario keepalive,sizes/1MiB -servers nethttp,fasthttp
-//	go run . -tls                        # TLS keep-alive CPU per request (results/tls.md)
-//	go run . -ws-idle                    # RSS per idle WebSocket connection (results/ws-idle.md)
+//	go run . -tls                        # TLS keep-alive CPU per request (tls.md)
+//	go run . -ws-idle                    # RSS per idle WebSocket connection (ws-idle.md)
 //	go run . -serve nethttp -addr 127.0.0.1:8080   # run one server
 //
 // See README.md.
@@ -38,6 +39,7 @@ type options struct {
 	retries     int
 	outDir      string
 	readme      string
+	record      bool
 	noPin       bool
 	lgCPUs      string
 	srvCPUs     string
@@ -71,8 +73,9 @@ func main() {
 	flag.Float64Var(&o.noisyPct, "noisy", 25, "a run during which other work took more than this share of a core (%) on the benchmark's CPUs is measured again")
 	flag.IntVar(&o.retries, "retries", 2, "how often a noisy run may be measured again (the quietest attempt is kept; -quick: 1)")
 	flag.StringVar(&o.loadgen, "loadgen", "builtin", "load generator: builtin, or wrk (cross-checks keepalive and pipelined only)")
-	flag.StringVar(&o.outDir, "out", "results", "directory for results.md, chart.svg and results.json (empty: write nothing; a -quick or -scenario run writes to $TMPDIR/kahttp-bench unless given)")
-	flag.StringVar(&o.readme, "readme", "README.md,../README.md", "comma-separated READMEs whose results section is replaced with the new table (empty: leave them; a -quick or -scenario run leaves them unless given)")
+	flag.BoolVar(&o.record, "record", false, "record this run as the project's result: write the reports to results/ and replace the results section of README.md and ../README.md (without it, reports go to $TMPDIR/kahttp-bench and the committed files stay as they are)")
+	flag.StringVar(&o.outDir, "out", "", "directory for the reports (results.md, chart.svg, results.json; faults.md, uploads.md, tls.md, ws-idle.md); default $TMPDIR/kahttp-bench, with -record results")
+	flag.StringVar(&o.readme, "readme", "", "comma-separated READMEs whose results section is replaced with the new table; default none, with -record README.md,../README.md")
 	flag.BoolVar(&o.noPin, "no-pin", false, "do not pin the load generator and the servers to separate CPUs")
 	flag.StringVar(&o.lgCPUs, "loadgen-cpus", "", "CPUs for the load generator (default: first half of the usable CPUs)")
 	flag.StringVar(&o.srvCPUs, "server-cpus", "", "CPUs for the servers (default: second half of the usable CPUs)")
@@ -83,15 +86,16 @@ func main() {
 	flag.StringVar(&o.serveCPUs, "cpus", "", "with -serve: pin the server to these CPUs (re-executes itself)")
 	flag.IntVar(&o.serveNoFile, "nofile", 0, "with -serve: lower RLIMIT_NOFILE of the server to this many descriptors")
 	flag.BoolVar(&o.faults, "faults", false, "run the fault scenarios instead of the benchmark (see README: stream integrity, noise, floods, slowloris, fd exhaustion, resets, shutdown, pool burst)")
-	flag.BoolVar(&o.uploads, "uploads", false, "run the upload scenario instead of the benchmark (POST /upload of 1 MiB to 200 MiB, Content-Length and chunked, and 1 GiB to kahttp; writes results/uploads.md); -scenario upload does the same. With -serve: serve POST /upload")
-	flag.BoolVar(&o.tls, "tls", false, "run the TLS keep-alive comparison instead of the benchmark (server CPU per request over TLS, kahttp against net/http; writes results/tls.md). With -serve: serve over TLS (-tls-cert/-tls-key, or a fresh self-signed certificate)")
-	flag.BoolVar(&o.wsIdle, "ws-idle", false, "run the idle WebSocket comparison instead of the benchmark (server RSS per idle connection, -idle-conns of them, default 1000; writes results/ws-idle.md). With -serve: serve GET /ws (gorilla/websocket echo)")
+	flag.BoolVar(&o.uploads, "uploads", false, "run the upload scenario instead of the benchmark (POST /upload of 1 MiB to 200 MiB, Content-Length and chunked, and 1 GiB to kahttp; writes uploads.md); -scenario upload does the same. With -serve: serve POST /upload")
+	flag.BoolVar(&o.tls, "tls", false, "run the TLS keep-alive comparison instead of the benchmark (server CPU per request over TLS, kahttp against net/http; writes tls.md). With -serve: serve over TLS (-tls-cert/-tls-key, or a fresh self-signed certificate)")
+	flag.BoolVar(&o.wsIdle, "ws-idle", false, "run the idle WebSocket comparison instead of the benchmark (server RSS per idle connection, -idle-conns of them, default 1000; writes ws-idle.md). With -serve: serve GET /ws (gorilla/websocket echo)")
 	flag.StringVar(&o.tlsCert, "tls-cert", "", "with -serve -tls: the certificate (PEM) to serve")
 	flag.StringVar(&o.tlsKey, "tls-key", "", "with -serve -tls: its private key (PEM)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "with -serve: write a CPU profile of the server to this file (see -profile-for)")
 	flag.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "with -cpuprofile: how long to profile, from the start")
 	flag.Parse()
 	o.commandStr = commandLine()
+	resolveOutput(&o)
 
 	if o.serve != "" {
 		if err := serveMain(&o); err != nil {
@@ -143,6 +147,23 @@ func main() {
 	}
 }
 
+// resolveOutput decides where the reports go. A run is a look, not the
+// project's result, unless -record says so: a newcomer's first `go run .`
+// must not leave the clone dirty. -out and -readme, where given, win.
+func resolveOutput(o *options) {
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["out"] {
+		o.outDir = filepath.Join(os.TempDir(), "kahttp-bench")
+		if o.record {
+			o.outDir = "results"
+		}
+	}
+	if !set["readme"] && o.record {
+		o.readme = "README.md,../README.md"
+	}
+}
+
 // commandLine is how this run was asked for, as shown in the results.
 func commandLine() string {
 	return strings.Join(append([]string{"go run ."}, os.Args[1:]...), " ")
@@ -174,19 +195,11 @@ func listAll() {
 func benchMain(o *options) error {
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.record && (o.quick || o.scenarios != "") {
+		return errors.New("-record records the whole default matrix: drop -quick and -scenario, or -record")
+	}
 	if o.quick && !set["retries"] {
 		o.retries = 1
-	}
-	if o.quick || o.scenarios != "" {
-		// A quick or partial run is a look, not the project's result: the
-		// committed READMEs and results/ stay as they are unless -out or
-		// -readme name them.
-		if !set["out"] {
-			o.outDir = filepath.Join(os.TempDir(), "kahttp-bench")
-		}
-		if !set["readme"] {
-			o.readme = ""
-		}
 	}
 	if o.quick {
 		if o.duration == 0 {
