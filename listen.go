@@ -71,6 +71,12 @@ func (g *goConns) each(fn func(net.Conn)) {
 // a listener wrapper) is served with a goroutine per connection (see
 // above). Serve on the loops, like Start, once per Server.
 //
+// Go turns TCP keep-alive on for what a listener accepts unless its
+// net.ListenConfig says KeepAlive: -1, as Start's own listener does: four
+// setsockopt calls per connection, a sixth of what a short-lived one
+// costs. The idle timeout already closes idle connections; make your
+// listener with KeepAlive: -1 unless you want the kernel's probes.
+//
 // On goroutines: until Shutdown, which closes ln; it then returns
 // ErrServerClosed. Accept errors that may pass (out of descriptors) pause
 // accepting with a backoff, as the event loops do.

@@ -5,6 +5,7 @@
 package restart
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -42,12 +43,21 @@ func New(on bool, pidFile string) (*Socket, error) {
 }
 
 // Listen is net.Listen, or the socket the process before this one handed
-// over.
+// over. TCP keep-alive stays off on what it accepts (as kahttp's own
+// listener): the server's idle timeout closes idle connections, and Go's
+// default would cost four setsockopt calls per connection. A socket
+// inherited from the process before comes back through net.FileListener,
+// which always has Go's default.
 func (s *Socket) Listen(network, addr string) (net.Listener, error) {
 	if s.upg == nil {
-		return net.Listen(network, addr)
+		return listen(network, addr)
 	}
-	return s.upg.Listen(network, addr)
+	return s.upg.ListenWithCallback(network, addr, listen)
+}
+
+func listen(network, addr string) (net.Listener, error) {
+	lc := net.ListenConfig{KeepAlive: -1}
+	return lc.Listen(context.Background(), network, addr)
 }
 
 // Ready says this process serves: the one before it, if any, drains now.
