@@ -49,7 +49,7 @@ func runFdLimitFault(fx *faultEnv, name string, v *verdict) string {
 	}
 
 	// Exhaust: connect fdConns times, each sending one request (not read).
-	req := formatRequest(&LoadSpec{Addr: p.Addr}, &Request{Method: "GET", Path: "/plaintext"})
+	req := formatRequest(&LoadSpec{Addr: p.Addr}, &Request{Method: "GET", Path: "/plaintext"}, false)
 	conns := make([]net.Conn, 0, fdConns)
 	var (
 		mu      sync.Mutex

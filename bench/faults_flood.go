@@ -60,7 +60,7 @@ func runFloodFault(fx *faultEnv, name string, v *verdict) string {
 	baseRSS, _ := procStatusBytes(p.Pid, "VmRSS")
 	baseSock, _ := procSockets(p.Pid)
 
-	one := formatRequest(&LoadSpec{Addr: p.Addr}, &Request{Method: "GET", Path: "/plaintext"})
+	one := formatRequest(&LoadSpec{Addr: p.Addr}, &Request{Method: "GET", Path: "/plaintext"}, false)
 	batch := bytes.Repeat(one, floodBatch)
 	start := time.Now()
 	end := start.Add(floodDuration)

@@ -3,6 +3,7 @@ module github.com/kahttp/kahttp/bench
 go 1.25.0
 
 require (
+	github.com/andybalholm/brotli v1.3.0
 	github.com/gorilla/websocket v1.5.3
 	github.com/julienschmidt/httprouter v1.3.0
 	github.com/kahttp/kahttp v0.0.0

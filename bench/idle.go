@@ -80,7 +80,7 @@ func idleOnce(name string, pin *pinning, n int, settle time.Duration) (Sample, e
 // openIdle opens n connections, 64 at a time, and makes one GET /plaintext
 // on each; connections whose exchange failed are closed and counted.
 func openIdle(addr string, n int) ([]net.Conn, int64) {
-	req := formatRequest(&LoadSpec{Addr: addr}, &Request{Method: "GET", Path: "/plaintext"})
+	req := formatRequest(&LoadSpec{Addr: addr}, &Request{Method: "GET", Path: "/plaintext"}, false)
 	var (
 		mu    sync.Mutex
 		conns = make([]net.Conn, 0, n)

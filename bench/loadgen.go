@@ -18,7 +18,8 @@ type Request struct {
 	Path        string // with query
 	ContentType string
 	Body        []byte
-	Chunked     bool // send Body with Transfer-Encoding: chunked (two chunks)
+	Chunked     bool     // send Body with Transfer-Encoding: chunked (two chunks)
+	Header      []string // more header lines ("Accept-Encoding: gzip, br")
 	// ExpectStatus is the status every response must have (0 means 200).
 	ExpectStatus int
 	// ExpectLen is the body length every response must have; -1 accepts any.
@@ -35,12 +36,17 @@ type LoadSpec struct {
 	// response, then waits for the server's close (so TIME_WAIT stays on the
 	// server's side and the client's ports do not run out).
 	NewConnPerReq bool
-	HTTP10        bool // speak HTTP/1.0
-	KeepAlive10   bool // with HTTP10: send "Connection: Keep-Alive" (ab -k)
-	Requests      []Request
-	Duration      time.Duration
-	MaxRequests   int64         // hard bound on requests sent (0: 50 million)
-	Timeout       time.Duration // read/write bound past the end of the run (0: 5 s)
+	// ReqPerConn, if > 0, ends each connection after that many requests
+	// (HttpArena's limited-conn, gcannon -r): the last one asks
+	// "Connection: close" and the server's close is awaited, as with
+	// NewConnPerReq.
+	ReqPerConn  int
+	HTTP10      bool // speak HTTP/1.0
+	KeepAlive10 bool // with HTTP10: send "Connection: Keep-Alive" (ab -k)
+	Requests    []Request
+	Duration    time.Duration
+	MaxRequests int64         // hard bound on requests sent (0: 50 million)
+	Timeout     time.Duration // read/write bound past the end of the run (0: 5 s)
 }
 
 // LoadResult is what one run measured.
@@ -90,8 +96,9 @@ func (s *errSink) add(err error) {
 	s.samples = append(s.samples, msg)
 }
 
-// formatRequest renders one request template as raw bytes, once per run.
-func formatRequest(spec *LoadSpec, r *Request) []byte {
+// formatRequest renders one request template as raw bytes, once per run;
+// with last, as the last request of its connection (ReqPerConn).
+func formatRequest(spec *LoadSpec, r *Request, last bool) []byte {
 	proto := "HTTP/1.1"
 	if spec.HTTP10 {
 		proto = "HTTP/1.0"
@@ -108,8 +115,12 @@ func formatRequest(spec *LoadSpec, r *Request) []byte {
 	switch {
 	case spec.HTTP10 && spec.KeepAlive10 && !spec.NewConnPerReq:
 		b = append(b, "Connection: Keep-Alive\r\n"...)
-	case !spec.HTTP10 && spec.NewConnPerReq:
+	case !spec.HTTP10 && (spec.NewConnPerReq || last):
 		b = append(b, "Connection: close\r\n"...)
+	}
+	for _, h := range r.Header {
+		b = append(b, h...)
+		b = append(b, "\r\n"...)
 	}
 	if r.Body != nil || r.Method == "POST" {
 		if r.ContentType != "" {
@@ -149,7 +160,7 @@ func RunLoad(spec LoadSpec) (*LoadResult, error) {
 	if spec.Pipeline < 1 {
 		spec.Pipeline = 1
 	}
-	if spec.NewConnPerReq {
+	if spec.NewConnPerReq || spec.ReqPerConn > 0 {
 		spec.Pipeline = 1
 	}
 	if spec.HTTP10 && spec.Pipeline > 1 {
@@ -168,8 +179,12 @@ func RunLoad(spec LoadSpec) (*LoadResult, error) {
 		spec.Duration = time.Second
 	}
 	raw := make([][]byte, len(spec.Requests))
+	var rawLast [][]byte // the same, asking the server to close (ReqPerConn)
 	for i := range spec.Requests {
-		raw[i] = formatRequest(&spec, &spec.Requests[i])
+		raw[i] = formatRequest(&spec, &spec.Requests[i], false)
+		if spec.ReqPerConn > 0 {
+			rawLast = append(rawLast, formatRequest(&spec, &spec.Requests[i], true))
+		}
 	}
 
 	var (
@@ -185,6 +200,7 @@ func RunLoad(spec LoadSpec) (*LoadResult, error) {
 		w := &worker{
 			spec:   &spec,
 			raw:    raw,
+			last:   rawLast,
 			next:   i % len(raw),
 			end:    end,
 			budget: &budget,
@@ -213,7 +229,9 @@ func RunLoad(spec LoadSpec) (*LoadResult, error) {
 type worker struct {
 	spec   *LoadSpec
 	raw    [][]byte
+	last   [][]byte // raw asking "Connection: close" (ReqPerConn)
 	next   int
+	onConn int // requests sent on the current connection
 	end    time.Time
 	budget *atomic.Int64
 	sink   *errSink
@@ -251,6 +269,7 @@ func (w *worker) dial() bool {
 		return false
 	}
 	w.conns++
+	w.onConn = 0
 	c.SetDeadline(w.end.Add(w.spec.Timeout))
 	w.conn = c
 	if w.rr.buf == nil {
@@ -274,8 +293,14 @@ func (w *worker) run() {
 		}
 		w.out = w.out[:0]
 		first := w.next
+		lastOnConn := spec.ReqPerConn > 0 && w.onConn+d >= spec.ReqPerConn
 		for i := 0; i < d; i++ {
-			w.out = append(w.out, w.raw[w.next]...)
+			if lastOnConn {
+				w.out = append(w.out, w.last[w.next]...)
+			} else {
+				w.out = append(w.out, w.raw[w.next]...)
+			}
+			w.onConn++
 			w.next++
 			if w.next == len(w.raw) {
 				w.next = 0
@@ -330,7 +355,7 @@ func (w *worker) run() {
 				break
 			}
 		}
-		if w.conn != nil && (closing || spec.NewConnPerReq) {
+		if w.conn != nil && (closing || spec.NewConnPerReq || lastOnConn) {
 			// The server must close now ("Connection: close", or HTTP/1.0
 			// without keep-alive); wait for it briefly so that it closes
 			// first and TIME_WAIT stays on its side.

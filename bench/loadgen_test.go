@@ -96,6 +96,25 @@ func TestLoadNewConnPerRequest(t *testing.T) {
 	}
 }
 
+// ReqPerConn ends each connection after that many requests, the last one
+// asking the server to close, and the header lines go out as given.
+func TestLoadRequestsPerConn(t *testing.T) {
+	addr := newNetHTTP(t)
+	req := getPlaintext()
+	req.Header = []string{"Accept-Encoding: gzip"}
+	res := run(t, LoadSpec{Addr: addr, Conns: 1, ReqPerConn: 10, Requests: []Request{req}, MaxRequests: 100})
+	wantClean(t, res)
+	if res.OK != 100 || res.Conns != 10 {
+		t.Errorf("%d connections for %d requests, want 10 for 100", res.Conns, res.OK)
+	}
+	spec := &LoadSpec{Addr: "h", ReqPerConn: 10}
+	got := string(formatRequest(spec, &req, true))
+	want := "GET /plaintext HTTP/1.1\r\nHost: h\r\nConnection: close\r\nAccept-Encoding: gzip\r\n\r\n"
+	if got != want {
+		t.Errorf("last request on a connection:\n%q\nwant\n%q", got, want)
+	}
+}
+
 func TestLoadHTTP10KeepAlive(t *testing.T) {
 	for name, addr := range map[string]string{"nethttp": newNetHTTP(t), "fasthttp": newFastHTTP(t)} {
 		t.Run(name, func(t *testing.T) {
@@ -253,13 +272,13 @@ func TestRespReaderMalformed(t *testing.T) {
 
 func TestFormatRequest(t *testing.T) {
 	spec := &LoadSpec{Addr: "127.0.0.1:1", HTTP10: true, KeepAlive10: true}
-	got := string(formatRequest(spec, &Request{Method: "GET", Path: "/plaintext"}))
+	got := string(formatRequest(spec, &Request{Method: "GET", Path: "/plaintext"}, false))
 	want := "GET /plaintext HTTP/1.0\r\nHost: 127.0.0.1:1\r\nConnection: Keep-Alive\r\n\r\n"
 	if got != want {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 	spec = &LoadSpec{Addr: "h"}
-	got = string(formatRequest(spec, &Request{Method: "POST", Path: "/echo", ContentType: "a/b", Body: []byte("abcde"), Chunked: true}))
+	got = string(formatRequest(spec, &Request{Method: "POST", Path: "/echo", ContentType: "a/b", Body: []byte("abcde"), Chunked: true}, false))
 	want = "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Type: a/b\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n"
 	if got != want {
 		t.Errorf("got %q\nwant %q", got, want)

@@ -5,6 +5,7 @@
 //	go run . -record                     # default matrix, recorded in results/ and the READMEs
 //	go run . -scenario keepalive,sizes/1MiB -servers nethttp,fasthttp
 //	go run . -tls                        # TLS keep-alive CPU per request (tls.md)
+//	go run . -arena                      # HttpArena's profiles against examples/arena (arena.md)
 //	go run . -ws-idle                    # RSS per idle WebSocket connection (ws-idle.md)
 //	go run . -serve nethttp -addr 127.0.0.1:8080   # run one server
 //
@@ -53,6 +54,8 @@ type options struct {
 	uploads     bool
 	tls         bool
 	wsIdle      bool
+	arena       bool
+	arenaData   string
 	tlsCert     string
 	tlsKey      string
 	cpuProfile  string
@@ -89,6 +92,8 @@ func main() {
 	flag.BoolVar(&o.uploads, "uploads", false, "run the upload scenario instead of the benchmark (POST /upload of 1 MiB to 200 MiB, Content-Length and chunked, and 1 GiB to kahttp; writes uploads.md); -scenario upload does the same. With -serve: serve POST /upload")
 	flag.BoolVar(&o.tls, "tls", false, "run the TLS keep-alive comparison instead of the benchmark (server CPU per request over TLS, kahttp against net/http; writes tls.md). With -serve: serve over TLS (-tls-cert/-tls-key, or a fresh self-signed certificate)")
 	flag.BoolVar(&o.wsIdle, "ws-idle", false, "run the idle WebSocket comparison instead of the benchmark (server RSS per idle connection, -idle-conns of them, default 1000; writes ws-idle.md). With -serve: serve GET /ws (gorilla/websocket echo)")
+	flag.BoolVar(&o.arena, "arena", false, "run HttpArena's HTTP/1.1 profiles (baseline, pipelined, limited-conn, json, json-comp, upload, static) against examples/arena, HttpArena's go-fasthttp entry and net/http instead of the benchmark (writes arena.md); -scenario picks profiles")
+	flag.StringVar(&o.arenaData, "arena-data", "", "with -arena (and -serve arena-*): a data folder in HttpArena's layout (dataset.json, static/); default: one generated with the same shapes")
 	flag.StringVar(&o.tlsCert, "tls-cert", "", "with -serve -tls: the certificate (PEM) to serve")
 	flag.StringVar(&o.tlsKey, "tls-key", "", "with -serve -tls: its private key (PEM)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "with -serve: write a CPU profile of the server to this file (see -profile-for)")
@@ -106,6 +111,17 @@ func main() {
 	}
 	if o.list {
 		listAll()
+		return
+	}
+	if o.arena {
+		if o.faults || o.uploads || o.tls || o.wsIdle {
+			fmt.Fprintln(os.Stderr, "bench: -arena runs alone")
+			os.Exit(2)
+		}
+		if err := arenaMain(&o); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
 		return
 	}
 	if o.tls || o.wsIdle {

@@ -84,6 +84,7 @@ func serveMain(o *options) error {
 		close(stop)
 	}()
 	serveUploads = o.uploads
+	arenaData = o.arenaData
 	serveTLS, serveWS = o.tls, o.wsIdle
 	serveTLSCert, serveTLSKey = o.tlsCert, o.tlsKey
 	err := def.Run(o.addr, stop)
@@ -291,10 +292,20 @@ func startServerArgs(name string, p *pinning, extra ...string) (*serverProc, err
 		return nil, err
 	}
 	args := append([]string{"-serve", name, "-addr", addr}, extra...)
+	return startCommand(name, addr, p, exe, args, true)
+}
+
+// startCommand starts exe with args (which make it listen on addr), pinned
+// like a server, and waits until it says "listening on" and accepts
+// connections. self says exe is this program (`bench -serve`), which can
+// pin itself where there is no taskset; another (examples/arena) cannot.
+func startCommand(name, addr string, p *pinning, exe string, args []string, self bool) (*serverProc, error) {
 	var cmd *exec.Cmd
 	switch {
 	case p.Pinned && p.Method == "taskset -c":
 		cmd = exec.Command("taskset", append([]string{"-c", cpuListString(p.Server), exe}, args...)...)
+	case p.Pinned && !self:
+		return nil, fmt.Errorf("%s: pinning a program other than bench needs taskset (util-linux)", name)
 	case p.Pinned:
 		cmd = exec.Command(exe, append(args, "-cpus", cpuListString(p.Server))...)
 	default:
@@ -386,7 +397,13 @@ func raiseNoFile(want uint64) (uint64, error) {
 func selectServers(list string) ([]string, error) {
 	all := serverNames()
 	if strings.TrimSpace(list) == "" {
-		return all, nil
+		var out []string
+		for _, n := range all {
+			if !registry[n].Arena {
+				out = append(out, n)
+			}
+		}
+		return out, nil
 	}
 	var out []string
 	for _, n := range strings.Split(list, ",") {

@@ -76,12 +76,15 @@ func pct(cpu, secs float64) float64 {
 
 // CaseResult holds every round of one case.
 type CaseResult struct {
-	Name     string              `json:"name"`
-	Scenario string              `json:"scenario"`
-	Desc     string              `json:"desc"`
-	Idle     bool                `json:"idle,omitempty"`
-	Conns    int                 `json:"conns,omitempty"` // concurrent connections of the load
-	Rounds   map[string][]Sample `json:"rounds"`          // per server, in round order
+	Name     string `json:"name"`
+	Scenario string `json:"scenario"`
+	Desc     string `json:"desc"`
+	Idle     bool   `json:"idle,omitempty"`
+	Conns    int    `json:"conns,omitempty"` // concurrent connections of the load
+	// Reconnects says the load itself opens new connections (a new one
+	// per request, or a few requests per connection).
+	Reconnects bool                `json:"reconnects,omitempty"`
+	Rounds     map[string][]Sample `json:"rounds"` // per server, in round order
 	// NotRun holds the servers that do not run this case, with why
 	// ("n/a (only GET /plaintext)").
 	NotRun map[string]string `json:"not_run,omitempty"`
@@ -324,7 +327,7 @@ func (run *Run) writeTables(b *strings.Builder, h string) {
 			fmt.Fprintf(b, "\n%s is `gnet-floor`, not an HTTP server: raw gnet/v2 event loops, as many as kahttp runs, that count the request heads they read and write as many pre-built copies of kahttp's GET /plaintext answer, with no parsing, routing or header writing. It is the floor of the transport kahttp runs on, so kahttp's CPU/req less its own is what kahttp's HTTP costs; it runs only the GET /plaintext cases.\n", l)
 		}
 		for _, c := range timed {
-			if c.Scenario == "shortlived" {
+			if c.Scenario == "shortlived" || c.Reconnects {
 				continue
 			}
 			for _, n := range run.Servers {

@@ -70,6 +70,9 @@ type serverDef struct {
 	// /plaintext"): the route check asks it only those, and the cases that
 	// need another route are not run on it (the tables say "n/a").
 	Routes []string
+	// Arena marks the peers of examples/arena (-arena only): the default
+	// server list of the other modes leaves them out.
+	Arena bool
 	// Run serves on addr until stop is closed, then shuts down gracefully
 	// (finishing the requests in progress, within shutdownGrace) and
 	// returns. It returns early with the server's error if serving fails.
