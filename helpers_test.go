@@ -117,6 +117,7 @@ func TestResponseJSON(t *testing.T) {
 		{"object", map[string]int{"a": 1}, 200, "{\"a\":1}\n", false},
 		{"string escaped", "<b>", 202, "\"\\u003cb\\u003e\"\n", false},
 		{"unencodable: nothing written", func() {}, 200, "", true},
+		{"past the 4 KiB buffer", strings.Repeat("x", 10_000), 200, `"` + strings.Repeat("x", 10_000) + "\"\n", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -128,6 +129,9 @@ func TestResponseJSON(t *testing.T) {
 			assert.Equal(t, tc.body, resp.Text())
 			if !tc.err {
 				assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+				// The whole body is known: its length, never chunked.
+				assert.Equal(t, strconv.Itoa(len(tc.body)), resp.Header.Get("Content-Length"))
+				assert.Empty(t, resp.Header.Get("Transfer-Encoding"))
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"strconv"
 	"strings"
 )
 
@@ -136,7 +137,11 @@ func (w *Response) JSON(code int, v any) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	// The whole body is known: a large one goes out with its length, not
+	// chunked (a Compress in front replaces it with the compressed one's).
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(code)
 	if _, err := w.Write(b); err != nil {
 		return err
