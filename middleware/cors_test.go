@@ -103,7 +103,12 @@ func TestCORSAnyOrigin(t *testing.T) {
 
 // A request that is not cross-origin and has its token passes CORS and
 // BearerAuth without an allocation.
+// Counted without the race detector (.ci/run runs it so); under it the
+// server's pools drop items at random and the counts wobble.
 func TestMiddlewarePassThroughAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are exact only without -race")
+	}
 	h := kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {})
 	chain := middleware.CORS(middleware.CORSOptions{AllowOrigins: []string{"https://ui.example"}})(
 		middleware.BearerAuth("api", middleware.Tokens("t0k"))(h))
