@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -33,8 +34,18 @@ type acceptor struct {
 	closed    atomic.Bool   // set by close before the listener closes: the accept error that follows is the end, not a failure
 	stop      chan struct{} // closed by close: cuts a backoff short
 
-	failed  atomic.Int64 // accept calls that failed and paused accepting
+	failed  atomic.Int64 // accepts that failed and paused accepting
 	dropped atomic.Int64 // connections accepted, then closed unserved: the hand-off failed
+
+	// What a busy loop needs to let the accept loop run (assist).
+	// lnfd is the listener's descriptor, -1 where it has none to poll.
+	// parked is true while the accept loop waits in Accept, that is in
+	// Go's network poller. took gets a token each time Accept returns a
+	// connection. assisting admits one loop at a time.
+	lnfd      int
+	parked    atomic.Bool
+	took      chan struct{}
+	assisting atomic.Bool
 
 	// spare is a descriptor held in reserve and let go for the moment of
 	// each hand-off, so that gnet's dup of the accepted socket finds a free
@@ -51,7 +62,14 @@ type acceptor struct {
 }
 
 func newAcceptor(ln net.Listener, enroll func(net.Conn) error, log *slog.Logger) *acceptor {
-	return &acceptor{ln: ln, enroll: enroll, log: log, stop: make(chan struct{}), spare: -1, src: -1}
+	a := &acceptor{ln: ln, enroll: enroll, log: log, stop: make(chan struct{}), spare: -1, src: -1,
+		lnfd: -1, took: make(chan struct{}, 1)}
+	if sc, ok := ln.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			_ = rc.Control(func(fd uintptr) { a.lnfd = int(fd) })
+		}
+	}
+	return a
 }
 
 // run accepts until close (then it returns nil) or until the listener fails
@@ -71,9 +89,15 @@ func (a *acceptor) run() error {
 	}()
 	var delay time.Duration // the current backoff; 0 while accepting normally
 	for {
+		a.parked.Store(true)
 		c, err := a.ln.Accept()
+		a.parked.Store(false)
 		switch {
 		case err == nil:
+			select {
+			case a.took <- struct{}{}: // for a loop waiting in assist
+			default:
+			}
 			if a.spare >= 0 {
 				closeSpare(a.spare)
 				a.spare = -1
@@ -119,6 +143,59 @@ func (a *acceptor) run() error {
 			return nil
 		}
 	}
+}
+
+// assistWait bounds how long a loop waits in assist for the accept loop
+// to take the connection its poll saw.
+const assistWait = 2 * time.Millisecond
+
+// assist is called by a busy event loop, every so often (loop.busy), and
+// lets the accept loop take a waiting connection.
+//
+// Why: the accept loop waits in Go's network poller, which the scheduler
+// looks at only when it has nothing else to run, or from sysmon every
+// 10 ms. An event loop never parks while it has traffic: its epoll_wait
+// is a system call that returns at once. So when every P runs a busy
+// loop (GOMAXPROCS 1, or as many loops as Ps, the default), a new
+// connection waited 10–20 ms for its accept under keep-alive load.
+//
+// assist polls the listener (one system call, no wait). When a connection
+// is waiting and the accept loop is parked in Accept, the event loop blocks
+// on took: its P is free, the scheduler finds nothing else to run, polls
+// the network, and runs the accept loop, which takes the connection and
+// wakes this loop with its token before handing the connection over (the
+// hand-over needs this loop). Not while the accept loop is anywhere else
+// (handing a connection to this very loop, or backing off), and one loop
+// at a time; the wait is bounded in case a connection vanishes from the
+// queue meanwhile.
+func (a *acceptor) assist() {
+	if a.lnfd < 0 {
+		return
+	}
+	if !a.parked.Load() {
+		// Runnable (back from a hand-over this loop finished, or from a
+		// backoff) and waiting for a P, which only a yield gives it.
+		runtime.Gosched()
+		return
+	}
+	if !a.assisting.CompareAndSwap(false, true) {
+		return
+	}
+	defer a.assisting.Store(false)
+	select {
+	case <-a.took: // a token no loop waited for
+	default:
+	}
+	if !a.parked.Load() || !readable(a.lnfd) {
+		return
+	}
+	t := time.NewTimer(assistWait)
+	select {
+	case <-a.took:
+	case <-t.C:
+	case <-a.stop:
+	}
+	t.Stop()
 }
 
 // reserve re-makes the spare descriptor if it is missing. If the slot was

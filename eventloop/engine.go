@@ -352,6 +352,7 @@ func (ev *events) OnClose(gc gnet.Conn, err error) gnet.Action {
 
 func (ev *events) OnTraffic(gc gnet.Conn) gnet.Action {
 	c := gc.Context().(*Conn)
+	ev.e.busy(ev.e.loopState(c.loop))
 	if c.expired.Swap(false) {
 		if c.closing {
 			return gnet.Close // the peer did not take the last response within the linger time

@@ -14,3 +14,6 @@ func setReusePort(uintptr) error {
 func openSpareSource() (int, error) { return -1, errors.ErrUnsupported }
 func dupSpare(int) (int, error)     { return -1, errors.ErrUnsupported }
 func closeSpare(int)                {}
+
+// readable: the loops do not assist the accept loop on Windows (assist).
+func readable(int) bool { return false }
