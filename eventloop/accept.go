@@ -39,11 +39,12 @@ type acceptor struct {
 
 	// What a busy loop needs to let the accept loop run (assist).
 	// lnfd is the listener's descriptor, -1 where it has none to poll.
-	// parked is true while the accept loop waits in Accept, that is in
-	// Go's network poller. took gets a token each time Accept returns a
+	// stage is where the accept loop is: in Accept (waiting in Go's
+	// network poller), handing a connection over, or elsewhere (backing
+	// off, stopped). took gets a token each time Accept returns a
 	// connection. assisting admits one loop at a time.
 	lnfd      int
-	parked    atomic.Bool
+	stage     atomic.Int32
 	took      chan struct{}
 	assisting atomic.Bool
 
@@ -89,11 +90,12 @@ func (a *acceptor) run() error {
 	}()
 	var delay time.Duration // the current backoff; 0 while accepting normally
 	for {
-		a.parked.Store(true)
+		a.stage.Store(inAccept)
 		c, err := a.ln.Accept()
-		a.parked.Store(false)
+		a.stage.Store(elsewhere)
 		switch {
 		case err == nil:
+			a.stage.Store(handing)
 			select {
 			case a.took <- struct{}{}: // for a loop waiting in assist
 			default:
@@ -145,57 +147,74 @@ func (a *acceptor) run() error {
 	}
 }
 
+// The accept loop's stages (acceptor.stage).
+const (
+	elsewhere int32 = iota
+	inAccept
+	handing
+)
+
 // assistWait bounds how long a loop waits in assist for the accept loop
 // to take the connection its poll saw.
 const assistWait = 2 * time.Millisecond
 
-// assist is called by a busy event loop, every so often (loop.busy), and
-// lets the accept loop take a waiting connection.
+// assist is called by a busy event loop, every so often (Engine.busy),
+// and lets the accept loop take a waiting connection. It reports whether
+// the accept loop is in the middle of taking connections: the loop then
+// calls again at its next callback, so that a burst of new connections is
+// taken one after another, not one per period.
 //
 // Why: the accept loop waits in Go's network poller, which the scheduler
 // looks at only when it has nothing else to run, or from sysmon every
-// 10 ms. An event loop never parks while it has traffic: its epoll_wait
-// is a system call that returns at once. So when every P runs a busy
-// loop (GOMAXPROCS 1, or as many loops as Ps, the default), a new
-// connection waited 10–20 ms for its accept under keep-alive load.
+// 10 ms; and once woken it needs a P. An event loop never parks while it
+// has traffic: its epoll_wait is a system call that returns at once. So
+// when every P runs a busy loop (GOMAXPROCS 1, or as many loops as Ps, the
+// default), a new connection waited 10–20 ms for its accept under
+// keep-alive load.
 //
-// assist polls the listener (one system call, no wait). When a connection
-// is waiting and the accept loop is parked in Accept, the event loop blocks
-// on took: its P is free, the scheduler finds nothing else to run, polls
-// the network, and runs the accept loop, which takes the connection and
-// wakes this loop with its token before handing the connection over (the
-// hand-over needs this loop). Not while the accept loop is anywhere else
-// (handing a connection to this very loop, or backing off), and one loop
-// at a time; the wait is bounded in case a connection vanishes from the
-// queue meanwhile.
-func (a *acceptor) assist() {
+// In Accept: assist polls the listener (one system call, no wait). When a
+// connection is waiting, the event loop blocks on took: its P is free, the
+// scheduler finds nothing else to run, polls the network and runs the
+// accept loop, which takes the connection and gives the token before it
+// hands the connection over (the hand-over may need this very loop). The
+// wait is bounded in case the connection vanishes from the queue, and one
+// loop at a time waits.
+//
+// Handing a connection over: the accept loop is runnable (the loop that
+// opened the connection woke it) or soon will be, and only a yield gives
+// it this P.
+func (a *acceptor) assist() (busy bool) {
 	if a.lnfd < 0 {
-		return
+		return false
 	}
-	if !a.parked.Load() {
-		// Runnable (back from a hand-over this loop finished, or from a
-		// backoff) and waiting for a P, which only a yield gives it.
+	switch a.stage.Load() {
+	case handing:
 		runtime.Gosched()
-		return
+		return true
+	case inAccept:
+	default:
+		return false
 	}
 	if !a.assisting.CompareAndSwap(false, true) {
-		return
+		return false
 	}
 	defer a.assisting.Store(false)
 	select {
 	case <-a.took: // a token no loop waited for
 	default:
 	}
-	if !a.parked.Load() || !readable(a.lnfd) {
-		return
+	if a.stage.Load() != inAccept || !readable(a.lnfd) {
+		return false
 	}
 	t := time.NewTimer(assistWait)
+	defer t.Stop()
 	select {
 	case <-a.took:
+		return true
 	case <-t.C:
 	case <-a.stop:
 	}
-	t.Stop()
+	return false
 }
 
 // reserve re-makes the spare descriptor if it is missing. If the slot was

@@ -189,17 +189,17 @@ func TestAssistAcceptsForABusyLoop(t *testing.T) {
 			_ = (<-enrolled).Close()
 		}
 	}()
-	for deadline := time.Now().Add(2 * time.Second); !a.parked.Load(); {
+	for deadline := time.Now().Add(2 * time.Second); a.stage.Load() != inAccept; {
 		require.True(t, time.Now().Before(deadline), "the accept loop never waited in Accept")
 		runtime.Gosched()
 	}
 
-	a.assist() // nothing waiting: returns at once
+	assert.False(t, a.assist(), "nothing waiting: returns at once")
 	assert.Empty(t, enrolled)
 
 	c, err := net.Dial("tcp", ln.Addr().String()) // in the backlog now
 	require.NoError(t, err)
 	defer c.Close()
-	a.assist()
+	assert.True(t, a.assist())
 	assert.Len(t, enrolled, 1, "accepted within the busy loop's assist")
 }

@@ -41,10 +41,12 @@ type loop struct {
 	open  atomic.Int64
 
 	// traffic counts the loop's traffic callbacks and assistAt is when it
-	// last offered the accept loop a turn (Engine.busy). Loop only.
-	traffic  uint32
-	assistAt time.Duration
-	_        [64]byte // apart from the next loop's state
+	// last offered the accept loop a turn; accepting: the accept loop was
+	// taking connections then (Engine.busy). Loop only.
+	traffic   uint32
+	assistAt  time.Duration
+	accepting bool
+	_         [64]byte // apart from the next loop's state
 }
 
 // maxLoopOutput is the capacity the loop's buffer keeps after a batch:
@@ -161,14 +163,18 @@ const (
 // monoStart anchors the loops' monotonic clock.
 var monoStart = time.Now()
 
-// busy runs on loop l at each traffic callback. Loop only.
+// busy runs on loop l at each traffic callback: every assistEvery it offers
+// the accept loop a turn, and at every callback while it is taking a burst
+// of connections. Loop only.
 func (e *Engine) busy(l *loop) {
 	l.traffic++
-	if l.traffic%assistCheck != 0 {
+	if !l.accepting && l.traffic%assistCheck != 0 {
 		return
 	}
-	if now := time.Since(monoStart); now-l.assistAt >= assistEvery {
-		l.assistAt = now
-		e.acc.assist()
+	now := time.Since(monoStart)
+	if !l.accepting && now-l.assistAt < assistEvery {
+		return
 	}
+	l.assistAt = now
+	l.accepting = e.acc.assist()
 }
