@@ -105,6 +105,7 @@ func (a *acceptor) run() error {
 				a.spare = -1
 			}
 			err = a.enroll(c)
+			a.stage.Store(elsewhere)
 			if outOfDescriptors(err) {
 				a.guarded = true // from now on, a spare for the dup
 			}
