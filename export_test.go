@@ -34,3 +34,17 @@ func ChunkedBodyCases() []ChunkedBodyCase {
 	}
 	return cases
 }
+
+// FileServerKeys are the names a FileServer remembers something by: its
+// ETag hashes, its sibling answers and its cache.
+func FileServerKeys(h Handler) []string {
+	s := h.(*fileServer)
+	var keys []string
+	collect := func(k, _ any) bool { keys = append(keys, k.(string)); return true }
+	s.hashes.Range(collect)
+	s.siblings.Range(collect)
+	if s.cache != nil {
+		s.cache.m.Range(collect)
+	}
+	return keys
+}

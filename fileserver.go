@@ -34,11 +34,19 @@ import (
 //     its Content-Encoding, when the client accepts it (Vary:
 //     Accept-Encoding).
 //
-// GET and HEAD; register it for GET (HEAD follows).
-func FileServer(fsys fs.FS) Handler { return &fileServer{fsys: fsys} }
+// GET and HEAD; register it for GET (HEAD follows). WithFileCache keeps
+// files in memory.
+func FileServer(fsys fs.FS, opts ...FileServerOption) Handler {
+	s := &fileServer{fsys: fsys}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 type fileServer struct {
-	fsys fs.FS
+	fsys  fs.FS
+	cache *fileCache // nil without WithFileCache
 	// For files without a modification time (embed.FS: they cannot
 	// change), what is learnt once: name → ETag, and name → whether it
 	// has a precompressed sibling.
@@ -59,6 +67,12 @@ func (s *fileServer) Serve(w *Response, r *Request) {
 	if !ok {
 		w.WriteError(&RequestError{Status: StatusNotFound, Reason: "no such file"})
 		return
+	}
+	if s.cache != nil {
+		if e := s.cache.get(s, name); e != nil {
+			s.serveCached(w, r, e)
+			return
+		}
 	}
 	f, st, err := s.open(name)
 	if err != nil {
@@ -184,7 +198,7 @@ func (s *fileServer) hasSiblings(name string, fixed bool) bool {
 		}
 	}
 	if fixed {
-		s.siblings.Store(name, has)
+		s.siblings.Store(strings.Clone(name), has) // name is a view into the request
 	}
 	return has
 }
@@ -226,7 +240,7 @@ func (s *fileServer) etag(name string, f fs.File, st fs.FileInfo) string {
 		_, _ = sk.Seek(0, io.SeekStart)
 	}
 	tag := `"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`
-	s.hashes.Store(name, tag)
+	s.hashes.Store(strings.Clone(name), tag) // name is a view into the request
 	return tag
 }
 

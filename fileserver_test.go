@@ -1,11 +1,15 @@
 package kahttp_test
 
 import (
+	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -45,8 +49,20 @@ func get(t *testing.T, h kahttp.Handler, method, target string, fields ...string
 	return resp
 }
 
-func TestFileServer(t *testing.T) {
-	h := staticRouter(kahttp.FileServer(staticFS))
+// bothFileServers runs test against FileServer without and with the
+// cache (twice: loading, then from memory): the answers must be the same.
+func bothFileServers(t *testing.T, fsys fs.FS, test func(t *testing.T, h kahttp.Handler)) {
+	t.Run("uncached", func(t *testing.T) { test(t, staticRouter(kahttp.FileServer(fsys))) })
+	t.Run("cached", func(t *testing.T) {
+		h := staticRouter(kahttp.FileServer(fsys, kahttp.WithFileCache(1<<20, time.Hour)))
+		test(t, h)
+		test(t, h)
+	})
+}
+
+func TestFileServer(t *testing.T) { bothFileServers(t, staticFS, testFileServer) }
+
+func testFileServer(t *testing.T, h kahttp.Handler) {
 
 	r := get(t, h, "GET", "/static/docs/guide.txt")
 	assert.Equal(t, 200, r.Status)
@@ -104,7 +120,10 @@ func TestFileServer(t *testing.T) {
 // A precompressed sibling goes out to a client that takes it, with its
 // own ETag; every answer for the file varies by Accept-Encoding.
 func TestFileServerPrecompressed(t *testing.T) {
-	h := staticRouter(kahttp.FileServer(staticFS))
+	bothFileServers(t, staticFS, testFileServerPrecompressed)
+}
+
+func testFileServerPrecompressed(t *testing.T, h kahttp.Handler) {
 	plain := get(t, h, "GET", "/static/app.js")
 	assert.Empty(t, plain.Header.Get("Content-Encoding"))
 	assert.Equal(t, "Accept-Encoding", plain.Header.Get("Vary"))
@@ -135,14 +154,81 @@ func TestFileServerDirectory(t *testing.T) {
 	root, err := os.OpenRoot(dir)
 	require.NoError(t, err)
 	defer root.Close()
-	h := staticRouter(kahttp.FileServer(root.FS()))
+	bothFileServers(t, root.FS(), func(t *testing.T, h kahttp.Handler) {
+		r := get(t, h, "GET", "/static/a.txt")
+		assert.Equal(t, "hello", r.Text())
+		assert.Equal(t, mod.Format(http.TimeFormat), r.Header.Get("Last-Modified"))
+		assert.Equal(t, 304, get(t, h, "GET", "/static/a.txt", "If-Modified-Since", mod.Format(http.TimeFormat)).Status)
+		assert.Equal(t, 200, get(t, h, "GET", "/static/a.txt", "If-Modified-Since", mod.Add(-time.Hour).Format(http.TimeFormat)).Status)
+		assert.Equal(t, 404, get(t, h, "GET", "/static/escape.txt").Status, "a symlink out of the root")
+	})
+}
 
+// The cache: a file changed on disk is served as it was until recheck has
+// passed, then anew (here: an hour, and a nanosecond); a file larger than the room left is served from disk;
+// precompressed siblings are kept with their file.
+func TestFileServerCache(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string, mod time.Time) {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+		require.NoError(t, os.Chtimes(p, mod, mod))
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	write("a.txt", "version 1", t0)
+	write("big.bin", strings.Repeat("b", 600), t0)
+	write("site.css", strings.Repeat("body{}", 50), t0)
+	write("site.css.gz", "GZ", t0)
+	h := staticRouter(kahttp.FileServer(os.DirFS(dir), kahttp.WithFileCache(512, time.Hour)))
+	always := staticRouter(kahttp.FileServer(os.DirFS(dir), kahttp.WithFileCache(512, time.Nanosecond)))
+
+	assert.Equal(t, "version 1", get(t, h, "GET", "/static/a.txt").Text())
+	assert.Equal(t, "version 1", get(t, always, "GET", "/static/a.txt").Text())
+	write("a.txt", "version 2!", t0.Add(time.Hour))
 	r := get(t, h, "GET", "/static/a.txt")
-	assert.Equal(t, "hello", r.Text())
-	assert.Equal(t, mod.Format(http.TimeFormat), r.Header.Get("Last-Modified"))
-	assert.Equal(t, 304, get(t, h, "GET", "/static/a.txt", "If-Modified-Since", mod.Format(http.TimeFormat)).Status)
-	assert.Equal(t, 200, get(t, h, "GET", "/static/a.txt", "If-Modified-Since", mod.Add(-time.Hour).Format(http.TimeFormat)).Status)
-	assert.Equal(t, 404, get(t, h, "GET", "/static/escape.txt").Status, "a symlink out of the root")
+	assert.Equal(t, "version 1", r.Text(), "within recheck: as cached")
+	assert.Equal(t, t0.Format(http.TimeFormat), r.Header.Get("Last-Modified"))
+	r = get(t, always, "GET", "/static/a.txt")
+	assert.Equal(t, "version 2!", r.Text(), "after recheck: read again")
+	assert.Equal(t, t0.Add(time.Hour).Format(http.TimeFormat), r.Header.Get("Last-Modified"))
+
+	big := get(t, h, "GET", "/static/big.bin")
+	assert.Equal(t, 600, len(big.Body), "past the cache's size: served from disk")
+	write("big.bin", strings.Repeat("c", 600), t0)
+	assert.Equal(t, strings.Repeat("c", 600), get(t, h, "GET", "/static/big.bin").Text(), "never cached")
+
+	gz := get(t, h, "GET", "/static/site.css", "Accept-Encoding", "gzip")
+	assert.Equal(t, "GZ", gz.Text())
+	assert.Equal(t, "gzip", gz.Header.Get("Content-Encoding"))
+	plain := get(t, h, "GET", "/static/site.css")
+	assert.Equal(t, 300, len(plain.Body))
+	assert.Equal(t, "Accept-Encoding", plain.Header.Get("Vary"))
+	assert.Equal(t, 404, get(t, h, "GET", "/static/none.txt").Status)
+}
+
+// Many goroutines on one cached server, across recheck periods: the race
+// detector's business, and every answer whole.
+func TestFileServerCacheConcurrent(t *testing.T) {
+	files := fstest.MapFS{}
+	for i := range 8 {
+		files[fmt.Sprintf("f%d.txt", i)] = &fstest.MapFile{Data: []byte(strings.Repeat(strconv.Itoa(i), 100*(i+1))), ModTime: time.Unix(1, 0)}
+	}
+	h := staticRouter(kahttp.FileServer(files, kahttp.WithFileCache(2000, time.Millisecond)))
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				n := (g + i) % 8
+				r, err := kahttptest.Do(h, httptest.NewRequest("GET", fmt.Sprintf("/static/f%d.txt", n), nil))
+				if !assert.NoError(t, err) || !assert.Equal(t, strings.Repeat(strconv.Itoa(n), 100*(n+1)), r.Text()) {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // Allocations and time per request: the native file server against
@@ -154,6 +240,7 @@ func BenchmarkFileServer(b *testing.B) {
 		h    kahttp.Handler
 	}{
 		{"kahttp", kahttp.FileServer(staticFS)},
+		{"kahttp-cached", kahttp.FileServer(staticFS, kahttp.WithFileCache(1<<20, time.Second))},
 		{"nethttp-adapter", nethttp.Wrap(http.StripPrefix("/static", http.FileServer(http.FS(staticFS))))},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
@@ -167,5 +254,28 @@ func BenchmarkFileServer(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// What the file server remembers by name outlives the request: its keys
+// are copies, not views into the connection's buffer, which the next
+// request overwrites (the keys then read as that request's bytes, and the
+// entries are never found again: a hash recomputed and stored anew on
+// every request).
+func TestFileServerKeysOutliveTheRequest(t *testing.T) {
+	for _, fsrv := range []kahttp.Handler{
+		kahttp.FileServer(staticFS),
+		kahttp.FileServer(staticFS, kahttp.WithFileCache(1<<20, time.Hour)),
+	} {
+		mc := kahttp.NewServer(staticRouter(fsrv), kahttp.Config{Mode: kahttp.Inline}).ServeInMemory(nil)
+		for _, p := range []string{"/static/app.js", "/static/docs/guide.txt", "/static/XXXXXX", "/static/YYYYYYYYYYYYYYYY"} {
+			_, err := mc.Write([]byte("GET " + p + " HTTP/1.1\r\nHost: x\r\n\r\n"))
+			require.NoError(t, err)
+			require.NotEmpty(t, mc.TakeOutput())
+		}
+		mc.Close()
+		for _, k := range kahttp.FileServerKeys(fsrv) {
+			assert.Contains(t, []string{"app.js", "docs/guide.txt"}, k)
+		}
 	}
 }
