@@ -246,8 +246,11 @@ func arenaMain(o *options) error {
 	if err != nil {
 		return err
 	}
-	if procs[arenaKahttp], err = startCommand(arenaKahttp, addr, pin, bin,
-		[]string{"-addr", addr, "-tls-addr", tlsAddr, "-data", data}, false); err != nil {
+	args := []string{"-addr", addr, "-tls-addr", tlsAddr, "-data", data}
+	if o.arenaCache > 0 {
+		args = append(args, "-static-cache", strconv.FormatInt(o.arenaCache, 10))
+	}
+	if procs[arenaKahttp], err = startCommand(arenaKahttp, addr, pin, bin, args, false); err != nil {
 		return err
 	}
 	for _, n := range names[1:] {

@@ -56,6 +56,7 @@ type options struct {
 	wsIdle      bool
 	arena       bool
 	arenaData   string
+	arenaCache  int64
 	tlsCert     string
 	tlsKey      string
 	cpuProfile  string
@@ -93,6 +94,7 @@ func main() {
 	flag.BoolVar(&o.tls, "tls", false, "run the TLS keep-alive comparison instead of the benchmark (server CPU per request over TLS, kahttp against net/http; writes tls.md). With -serve: serve over TLS (-tls-cert/-tls-key, or a fresh self-signed certificate)")
 	flag.BoolVar(&o.wsIdle, "ws-idle", false, "run the idle WebSocket comparison instead of the benchmark (server RSS per idle connection, -idle-conns of them, default 1000; writes ws-idle.md). With -serve: serve GET /ws (gorilla/websocket echo)")
 	flag.BoolVar(&o.arena, "arena", false, "run HttpArena's HTTP/1.1 profiles (baseline, pipelined, limited-conn, json, json-comp, upload, static) against examples/arena, HttpArena's go-fasthttp entry and net/http instead of the benchmark (writes arena.md); -scenario picks profiles")
+	flag.Int64Var(&o.arenaCache, "arena-static-cache", 0, "with -arena: start examples/arena with -static-cache BYTES (static files held in memory, as HttpArena's tuned entries may; 0: read from disk on every request, its production rule)")
 	flag.StringVar(&o.arenaData, "arena-data", "", "with -arena (and -serve arena-*): a data folder in HttpArena's layout (dataset.json, static/); default: one generated with the same shapes")
 	flag.StringVar(&o.tlsCert, "tls-cert", "", "with -serve -tls: the certificate (PEM) to serve")
 	flag.StringVar(&o.tlsKey, "tls-key", "", "with -serve -tls: its private key (PEM)")

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/kahttp/kahttp"
@@ -38,7 +39,7 @@ type app struct {
 // block (baseline, pipeline, json: parsing, arithmetic, encoding) run
 // inline on the event loops; file reads, streamed uploads and
 // WebSockets run pooled.
-func newApp(data *Data) (*app, *kahttp.Router) {
+func newApp(data *Data, staticCache int64) (*app, *kahttp.Router) {
 	a := &app{items: data.Items}
 	rt := kahttp.NewRouter()
 	inline := kahttp.WithMode(kahttp.Inline)
@@ -50,9 +51,16 @@ func newApp(data *Data) (*app, *kahttp.Router) {
 	rt.HandleFunc("GET", "/json/:count", a.json, inline, kahttp.WithMiddleware(middleware.Compress()))
 	// Large bodies stream to a pooled handler: read as they arrive, never held whole.
 	rt.HandleFunc("POST", "/upload", upload, kahttp.WithMode(kahttp.Pooled), kahttp.WithBodyLimit(maxUpload))
-	// From disk (or memory) on every request; app.js.br / app.js.gz go
-	// out instead of app.js when the client accepts them.
-	rt.GET("/static/*file", kahttp.FileServer(data.Static), kahttp.WithMode(kahttp.Pooled))
+	// app.js.br / app.js.gz go out instead of app.js when the client
+	// accepts them. Read from disk on every request, as HttpArena's rules
+	// for production entries ask; with staticCache, held in memory (that
+	// many bytes at most, each file read again once a second), as its
+	// tuned entries may.
+	var cache []kahttp.FileServerOption
+	if staticCache > 0 {
+		cache = append(cache, kahttp.WithFileCache(staticCache, time.Second))
+	}
+	rt.GET("/static/*file", kahttp.FileServer(data.Static, cache...), kahttp.WithMode(kahttp.Pooled))
 	// gorilla/websocket's Upgrader, unchanged, through the net/http adapter.
 	rt.GET("/ws", nethttp.Wrap(http.HandlerFunc(a.ws)), kahttp.WithMode(kahttp.Pooled))
 	return a, rt

@@ -32,9 +32,16 @@ import (
 // trusts its certificate, with time bounds.
 func testArena(t *testing.T, data *Data) (*arena, *http.Client) {
 	t.Helper()
+	return testArenaWith(t, options{Data: data})
+}
+
+// testArenaWith is testArena with o's Data and StaticCache.
+func testArenaWith(t *testing.T, o options) (*arena, *http.Client) {
+	t.Helper()
 	cert, certPEM, err := kahttp.SelfSignedCert("127.0.0.1")
 	require.NoError(t, err)
-	ar, err := start(options{Addr: "127.0.0.1:0", TLSAddr: "127.0.0.1:0", Cert: &cert, Data: data})
+	o.Addr, o.TLSAddr, o.Cert = "127.0.0.1:0", "127.0.0.1:0", &cert
+	ar, err := start(o)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -343,11 +350,23 @@ func TestArenaDataDir(t *testing.T) {
 		{"id":1,"name":"Alpha Widget","category":"electronics","price":328,"quantity":15,"active":true,"tags":["fast","new"],"rating":{"score":48,"count":127},"total":9840},
 		{"id":2,"name":"Pro Valve","category":"tools","price":347,"quantity":95,"active":false,"tags":[],"rating":{"score":15,"count":259},"total":65930}]}`, string(body))
 
-	resp, body = do(t, c, "GET", base+"/static/reset.css", nil, "Accept-Encoding", "br;q=1, gzip;q=0.8")
-	assert.Equal(t, 200, resp.StatusCode)
-	assert.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css"))
-	assert.Equal(t, "gzip", resp.Header.Get("Content-Encoding")) // no .br beside it
-	assert.Equal(t, gz.Bytes(), body)
+	static := func(c *http.Client, base string) {
+		t.Helper()
+		resp, body := do(t, c, "GET", base+"/static/reset.css", nil, "Accept-Encoding", "br;q=1, gzip;q=0.8")
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css"))
+		assert.Equal(t, "gzip", resp.Header.Get("Content-Encoding")) // no .br beside it
+		assert.Equal(t, gz.Bytes(), body)
+		resp, body = do(t, c, "GET", base+"/static/reset.css", nil)
+		assert.Empty(t, resp.Header.Get("Content-Encoding"))
+		assert.Equal(t, css, body)
+	}
+	static(c, base)
+	// -static-cache: the same answers, from memory the second time.
+	cached, cc := testArenaWith(t, options{Data: data, StaticCache: 1 << 20})
+	for range 2 {
+		static(cc, "http://"+cached.Addr.String())
+	}
 
 	_, err = LoadData(t.TempDir())
 	assert.Error(t, err, "a folder without dataset.json")

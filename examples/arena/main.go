@@ -3,7 +3,7 @@
 // baseline, pipelined, limited-conn, json, json-comp, json-tls, upload,
 // static and echo-ws profiles, written with kahttp's public API only.
 //
-//	go run ./examples/arena [-addr :8080] [-tls-addr :8081] [-data DIR] [-cert FILE -key FILE]
+//	go run ./examples/arena [-addr :8080] [-tls-addr :8081] [-data DIR] [-cert FILE -key FILE] [-static-cache BYTES]
 //
 // -data names a folder in HttpArena's data/ layout: dataset.json and
 // static/ (files read from disk on every request, with their .br/.gz
@@ -36,7 +36,9 @@
 //   - GET /static/{file} → the file (kahttp.FileServer: Content-Type from
 //     the extension, ETag, ranges), or its precompressed .br/.gz sibling
 //     with Content-Encoding when Accept-Encoding takes it; 404 for a file
-//     that is not there
+//     that is not there. Read from disk on every request, or with
+//     -static-cache BYTES held in memory (kahttp.WithFileCache), each file
+//     read again at most once a second
 //   - GET /ws → WebSocket echo: every text or binary message sent back as
 //     is (gorilla/websocket's Upgrader through nethttp.Wrap); a GET that
 //     is no upgrade gets 400
@@ -71,6 +73,7 @@ func main() {
 	dataDir := flag.String("data", "", "folder in HttpArena's data/ layout (dataset.json, static/); default: generated in memory")
 	certFile := flag.String("cert", "", "TLS certificate (PEM; with -key); default: self-signed, made at start")
 	keyFile := flag.String("key", "", "the certificate's private key (PEM)")
+	staticCache := flag.Int64("static-cache", 0, "keep the static files in memory, up to this many bytes, each read again once a second (HttpArena's tuned entries may; its production entries read from disk on every request: 0, the default)")
 	flag.Parse()
 
 	var data *Data
@@ -85,7 +88,7 @@ func main() {
 	}
 	defer data.Close()
 
-	o := options{Addr: *addr, TLSAddr: *tlsAddr, Data: data}
+	o := options{Addr: *addr, TLSAddr: *tlsAddr, Data: data, StaticCache: *staticCache}
 	if *tlsAddr != "" {
 		var cert tls.Certificate
 		switch {

@@ -15,7 +15,10 @@ type options struct {
 	TLSAddr string           // HTTPS (HTTP/1.1), a goroutine per connection; "" for none
 	Cert    *tls.Certificate // TLSAddr's certificate
 	Data    *Data
-	Config  kahttp.Config
+	// StaticCache > 0 keeps the static files in memory, up to that many
+	// bytes (kahttp.WithFileCache); 0 reads them on every request.
+	StaticCache int64
+	Config      kahttp.Config
 }
 
 // arena is a running server.
@@ -35,7 +38,7 @@ type arena struct {
 // loops at o.Addr and the same router over TLS at o.TLSAddr. It returns
 // once both accept connections.
 func start(o options) (*arena, error) {
-	a, rt := newApp(o.Data)
+	a, rt := newApp(o.Data, o.StaticCache)
 	if err := rt.Err(); err != nil {
 		return nil, err // fixed routes: a bug
 	}
