@@ -56,15 +56,30 @@ type acceptor struct {
 	// It is kept only once the process has run out of descriptors
 	// (guarded): swapping it costs two system calls per connection, a
 	// seventh of a short-lived connection's, so a process that never runs
-	// out pays nothing, and one that does loses at most the connection of
-	// that first time. Accept loop only.
+	// out pays nothing, and one that does loses at most the connections
+	// being handed over that first time (maxHandOvers). Accept loop only.
 	spare, src int
-	guarded    bool
+	guarded    atomic.Bool // set by the accept loop or a hand-over; read by the accept loop
+
+	// Hand-overs run on goroutines of their own (hand), at most
+	// maxHandOvers at a time (a slot each in slots): gnet opens an
+	// enrolled connection between two batches of its loop's events, and a
+	// batch of a busy loop lasts milliseconds, so handing a burst over one
+	// at a time took one batch per connection. inflight counts them, for
+	// assist; run waits for them (handing) before it returns.
+	slots    chan struct{}
+	inflight atomic.Int32
+	handing  sync.WaitGroup
 }
+
+// maxHandOvers bounds the hand-overs in flight: the connections a burst
+// gets opened in one batch of a loop, and those one exhaustion of
+// descriptors may drop (their dups fail) before a spare is kept.
+const maxHandOvers = 16
 
 func newAcceptor(ln net.Listener, enroll func(net.Conn) error, log *slog.Logger) *acceptor {
 	a := &acceptor{ln: ln, enroll: enroll, log: log, stop: make(chan struct{}), spare: -1, src: -1,
-		lnfd: -1, took: make(chan struct{}, 1)}
+		lnfd: -1, took: make(chan struct{}, 1), slots: make(chan struct{}, maxHandOvers)}
 	if sc, ok := ln.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			_ = rc.Control(func(fd uintptr) { a.lnfd = int(fd) })
@@ -74,14 +89,16 @@ func newAcceptor(ln net.Listener, enroll func(net.Conn) error, log *slog.Logger)
 }
 
 // run accepts until close (then it returns nil) or until the listener fails
-// for good (then it returns why). One connection is handed over at a time,
-// so at most one is in flight when close is called, and a failed hand-off
-// costs no more than the descriptors of that one connection.
+// for good (then it returns why). It returns once every hand-over has
+// ended. Hand-overs run concurrently (hand), until the process first runs
+// out of descriptors; from then on one at a time, on this goroutine, each
+// with the spare descriptor let go for it.
 func (a *acceptor) run() error {
 	if fd, err := openSpareSource(); err == nil {
 		a.src = fd
 	}
 	defer func() {
+		a.handing.Wait()
 		for _, fd := range [...]int{a.spare, a.src} {
 			if fd >= 0 {
 				closeSpare(fd)
@@ -100,6 +117,14 @@ func (a *acceptor) run() error {
 			case a.took <- struct{}{}: // for a loop waiting in assist
 			default:
 			}
+			if !a.guarded.Load() {
+				a.slots <- struct{}{} // waits while maxHandOvers are in flight
+				a.inflight.Add(1)
+				a.handing.Add(1)
+				go a.hand(c)
+				delay = 0
+				continue
+			}
 			if a.spare >= 0 {
 				closeSpare(a.spare)
 				a.spare = -1
@@ -107,11 +132,9 @@ func (a *acceptor) run() error {
 			err = a.enroll(c)
 			a.stage.Store(elsewhere)
 			if outOfDescriptors(err) {
-				a.guarded = true // from now on, a spare for the dup
+				a.guarded.Store(true) // from now on, a spare for the dup
 			}
-			if a.guarded {
-				a.reserve()
-			}
+			a.reserve()
 			if err == nil {
 				delay = 0
 				continue
@@ -126,8 +149,8 @@ func (a *acceptor) run() error {
 			return fmt.Errorf("eventloop: accept: %w", err)
 		default:
 			a.failed.Add(1)
-			if outOfDescriptors(err) && !a.guarded {
-				a.guarded = true
+			if outOfDescriptors(err) && !a.guarded.Load() {
+				a.guarded.Store(true)
 				a.reserve()
 			}
 		}
@@ -188,6 +211,10 @@ func (a *acceptor) assist() (busy bool) {
 	if a.lnfd < 0 {
 		return false
 	}
+	if a.inflight.Load() > 0 {
+		runtime.Gosched() // hand-overs runnable, waiting for a P
+		return true
+	}
 	switch a.stage.Load() {
 	case handing:
 		runtime.Gosched()
@@ -216,6 +243,26 @@ func (a *acceptor) assist() (busy bool) {
 	case <-a.stop:
 	}
 	return false
+}
+
+// hand hands c to a loop, on a goroutine of its own (run). A failure
+// drops c; an EMFILE or ENFILE makes the accept loop keep a spare
+// descriptor from then on, and hand over one at a time.
+func (a *acceptor) hand(c net.Conn) {
+	defer a.handing.Done()
+	err := a.enroll(c)
+	a.inflight.Add(-1)
+	<-a.slots
+	if err == nil {
+		return
+	}
+	a.dropped.Add(1)
+	if outOfDescriptors(err) {
+		a.guarded.Store(true)
+	}
+	if !a.closed.Load() {
+		a.log.Warn("eventloop: a connection could not be handed to a loop; it was closed", "err", err)
+	}
 }
 
 // reserve re-makes the spare descriptor if it is missing. If the slot was

@@ -86,7 +86,7 @@ func TestAcceptBacksOffOnEMFILE(t *testing.T) {
 		t.Fatal("the accept loop did not end")
 	}
 	assert.EqualValues(t, 1, logs.n.Load(), "one log line per backoff episode")
-	assert.True(t, a.guarded, "after an EMFILE the loop keeps a spare descriptor")
+	assert.True(t, a.guarded.Load(), "after an EMFILE the loop keeps a spare descriptor")
 }
 
 // A process that never runs out of descriptors keeps no spare: swapping it
@@ -100,7 +100,7 @@ func TestAcceptKeepsNoSpareUntilEMFILE(t *testing.T) {
 	require.Eventually(t, func() bool { return a.failed.Load() == 1 }, 5*time.Second, time.Millisecond)
 	a.close()
 	require.NoError(t, <-done)
-	assert.False(t, a.guarded)
+	assert.False(t, a.guarded.Load())
 	assert.Equal(t, -1, a.spare)
 }
 
@@ -202,4 +202,61 @@ func TestAssistAcceptsForABusyLoop(t *testing.T) {
 	defer c.Close()
 	assert.True(t, a.assist())
 	assert.Len(t, enrolled, 1, "accepted within the busy loop's assist")
+}
+
+// A burst of connections is handed over concurrently (a loop opens them
+// between two batches of its events, all in one go), at most maxHandOvers
+// at a time; after an EMFILE, one at a time with the spare. run returns
+// only once every hand-over has ended.
+func TestHandOversOverlap(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	entered := make(chan net.Conn, 64)
+	release := make(chan struct{})
+	var ended atomic.Int32
+	a := newAcceptor(ln, func(c net.Conn) error {
+		entered <- c
+		<-release // the loop's batch
+		ended.Add(1)
+		_ = c.Close()
+		return nil
+	}, slog.New(slog.DiscardHandler))
+	done := make(chan error, 1)
+	go func() { done <- a.run() }()
+
+	const burst = maxHandOvers + 4
+	var clients []net.Conn
+	for range burst {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		clients = append(clients, c)
+	}
+	defer func() {
+		for _, c := range clients {
+			_ = c.Close()
+		}
+	}()
+	for i := range maxHandOvers {
+		select {
+		case <-entered:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %d hand-overs under way at once", i)
+		}
+	}
+	select {
+	case <-entered:
+		t.Fatal("more than maxHandOvers hand-overs at once")
+	case <-time.After(50 * time.Millisecond):
+	}
+
+	a.close() // with hand-overs in flight: run waits for them
+	select {
+	case <-done:
+		t.Fatal("run returned with hand-overs in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	require.NoError(t, <-done)
+	assert.EqualValues(t, maxHandOvers+len(entered), ended.Load(), "every hand-over begun has ended")
+	assert.Zero(t, a.inflight.Load())
 }
