@@ -209,11 +209,16 @@ func (b *bodyStream) next(parse func(in []byte) (int, error)) error {
 }
 
 // copyBufs are WriteTo's buffers (apart from bytebufferpool, which sizes
-// its buffers from what it gets back).
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+// its buffers from what it gets back), 256 KiB: a read takes what the
+// socket holds, up to that. Over loopback each read that opens the
+// receive window sends an ACK, and the sender's queued segments go out
+// in the reader's softirq: with 64 KiB reads, a 20 MiB upload cost 12%
+// more CPU (HttpArena's upload profile, 0.95 against 1.13x fasthttp's).
+// Held only while a body is copied.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
-// WriteTo copies the rest of the body to dst through one 64 KiB buffer:
-// io.Copy uses it, with half the reads of its own 32 KiB buffer.
+// WriteTo copies the rest of the body to dst through one copyBufs buffer:
+// io.Copy uses it, with an eighth of the reads of its own 32 KiB buffer.
 func (b *bodyStream) WriteTo(dst io.Writer) (int64, error) {
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
