@@ -285,25 +285,18 @@ func ifRange(r *Request, etag string, mod time.Time) bool {
 // may apply: 206, or 416 past its end.
 func (s *fileServer) send(w *Response, r *Request, f fs.File, size int64, ctype string, ranges bool) {
 	h := w.Header()
-	h.Set("Accept-Ranges", "bytes")
+	rs, seekable := f.(io.ReadSeeker)
+	status, start, length, ok := byteRange(w, r, size, ranges && seekable)
+	if !ok {
+		return
+	}
 	var body io.Reader = f
-	status, length := StatusOK, size
-	if rng := r.Header("Range"); ranges && rng != "" {
-		start, end, ok := parseRange(rng, size)
-		switch {
-		case !ok:
-			h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-			w.WriteError(&RequestError{Status: StatusRequestedRangeNotSatisfiable, Reason: "range past the end of the file"})
-			return
-		case start >= 0:
-			rs, seekable := f.(io.ReadSeeker)
-			if seekable {
-				if _, err := rs.Seek(start, io.SeekStart); err == nil {
-					status, length = StatusPartialContent, end-start+1
-					body = io.LimitReader(rs, length)
-					h.Set("Content-Range", "bytes "+strconv.FormatInt(start, 10)+"-"+strconv.FormatInt(end, 10)+"/"+strconv.FormatInt(size, 10))
-				}
-			}
+	if status == StatusPartialContent {
+		if _, err := rs.Seek(start, io.SeekStart); err != nil {
+			h.Del("Content-Range") // the whole file, then
+			status, length = StatusOK, size
+		} else {
+			body = io.LimitReader(rs, length)
 		}
 	}
 	if ctype != "" {
@@ -318,6 +311,28 @@ func (s *fileServer) send(w *Response, r *Request, f fs.File, size int64, ctype 
 	// Through the response's writer (and any filter: Compress); the
 	// reader wrapped so that our buffer is the one used.
 	_, _ = io.CopyBuffer(w, struct{ io.Reader }{body}, *bp)
+}
+
+// byteRange applies the request's Range, when ranges may apply, to a
+// representation of size bytes: 206 with Content-Range and the part to
+// send, or 200 and all of it (several ranges, or none). Accept-Ranges is
+// set. ok false: past the end, answered 416 here.
+func byteRange(w *Response, r *Request, size int64, ranges bool) (status int, start, length int64, ok bool) {
+	h := w.Header()
+	h.Set("Accept-Ranges", "bytes")
+	if rng := r.Header("Range"); ranges && rng != "" {
+		start, end, ok := parseRange(rng, size)
+		switch {
+		case !ok:
+			h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+			w.WriteError(&RequestError{Status: StatusRequestedRangeNotSatisfiable, Reason: "range past the end of the file"})
+			return 0, 0, 0, false
+		case start >= 0:
+			h.Set("Content-Range", "bytes "+strconv.FormatInt(start, 10)+"-"+strconv.FormatInt(end, 10)+"/"+strconv.FormatInt(size, 10))
+			return StatusPartialContent, start, end - start + 1, true
+		}
+	}
+	return StatusOK, 0, size, true
 }
 
 // sniff detects the content type from the first 512 bytes of f, and

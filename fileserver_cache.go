@@ -190,21 +190,11 @@ func (s *fileServer) serveCached(w *Response, r *Request, e *cachedFile) {
 		w.WriteHeader(StatusNotModified)
 		return
 	}
-	size := int64(len(body))
-	h.Set("Accept-Ranges", "bytes")
-	status := StatusOK
-	if rng := r.Header("Range"); ranges && rng != "" && ifRange(r, etag, e.mod) {
-		start, end, ok := parseRange(rng, size)
-		switch {
-		case !ok:
-			h.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-			w.WriteError(&RequestError{Status: StatusRequestedRangeNotSatisfiable, Reason: "range past the end of the file"})
-			return
-		case start >= 0:
-			status, body = StatusPartialContent, body[start:end+1]
-			h.Set("Content-Range", "bytes "+strconv.FormatInt(start, 10)+"-"+strconv.FormatInt(end, 10)+"/"+strconv.FormatInt(size, 10))
-		}
+	status, start, length, ok := byteRange(w, r, int64(len(body)), ranges && ifRange(r, etag, e.mod))
+	if !ok {
+		return
 	}
+	body = body[start : start+length]
 	h.Set("Content-Type", e.ctype)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
