@@ -279,3 +279,24 @@ func TestFileServerKeysOutliveTheRequest(t *testing.T) {
 		}
 	}
 }
+
+// A site's files kept in memory: 8 MiB at most, each file read again
+// from disk at most once a second.
+func ExampleWithFileCache() {
+	dir, _ := os.MkdirTemp("", "site")
+	defer os.RemoveAll(dir)
+	_ = os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello from memory"), 0o644)
+	root, _ := os.OpenRoot(dir)
+	defer root.Close()
+
+	rt := kahttp.NewRouter()
+	rt.GET("/static/*file", kahttp.FileServer(root.FS(), kahttp.WithFileCache(8<<20, time.Second)))
+
+	for range 2 { // read from disk, then from memory
+		resp, _ := kahttptest.Do(rt, httptest.NewRequest("GET", "/static/hello.txt", nil))
+		fmt.Println(resp.Status, resp.Text())
+	}
+	// Output:
+	// 200 hello from memory
+	// 200 hello from memory
+}
