@@ -204,9 +204,9 @@ const assistWait = 2 * time.Millisecond
 // wait is bounded in case the connection vanishes from the queue, and one
 // loop at a time waits.
 //
-// Handing a connection over: the accept loop is runnable (the loop that
-// opened the connection woke it) or soon will be, and only a yield gives
-// it this P.
+// Hand-overs under way (hand's goroutines, or the accept loop's own once
+// it keeps a spare): each is runnable (the loop that opened its connection
+// woke it) or soon will be, and only a yield gives it this P.
 func (a *acceptor) assist() (busy bool) {
 	if a.lnfd < 0 {
 		return false
