@@ -61,13 +61,18 @@ type acceptor struct {
 	spare, src int
 	guarded    atomic.Bool // set by the accept loop or a hand-over; read by the accept loop
 
-	// Hand-overs run on goroutines of their own (hand), at most
-	// maxHandOvers at a time (a slot each in slots): gnet opens an
-	// enrolled connection between two batches of its loop's events, and a
-	// batch of a busy loop lasts milliseconds, so handing a burst over one
-	// at a time took one batch per connection. inflight counts them, for
-	// assist; run waits for them (handing) before it returns.
-	slots    chan struct{}
+	// Hand-overs run on goroutines of their own (handers), at most
+	// maxHandOvers at a time: gnet opens an enrolled connection between
+	// two batches of its loop's events, and a batch of a busy loop lasts
+	// milliseconds, so handing a burst over one at a time took one batch
+	// per connection. The accept loop gives each connection to an idle
+	// hander on conns, starting one when none is idle (handers counts
+	// them, accept loop only); they stay, so that a connection costs no
+	// goroutine start and no stack growth. inflight counts the hand-overs
+	// under way, for assist; run closes conns and waits for the handers
+	// (handing) before it returns.
+	conns    chan net.Conn
+	handers  int
 	inflight atomic.Int32
 	handing  sync.WaitGroup
 }
@@ -79,7 +84,7 @@ const maxHandOvers = 16
 
 func newAcceptor(ln net.Listener, enroll func(net.Conn) error, log *slog.Logger) *acceptor {
 	a := &acceptor{ln: ln, enroll: enroll, log: log, stop: make(chan struct{}), spare: -1, src: -1,
-		lnfd: -1, took: make(chan struct{}, 1), slots: make(chan struct{}, maxHandOvers)}
+		lnfd: -1, took: make(chan struct{}, 1), conns: make(chan net.Conn)}
 	if sc, ok := ln.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			_ = rc.Control(func(fd uintptr) { a.lnfd = int(fd) })
@@ -90,7 +95,7 @@ func newAcceptor(ln net.Listener, enroll func(net.Conn) error, log *slog.Logger)
 
 // run accepts until close (then it returns nil) or until the listener fails
 // for good (then it returns why). It returns once every hand-over has
-// ended. Hand-overs run concurrently (hand), until the process first runs
+// ended. Hand-overs run concurrently (handers), until the process first runs
 // out of descriptors; from then on one at a time, on this goroutine, each
 // with the spare descriptor let go for it.
 func (a *acceptor) run() error {
@@ -98,6 +103,7 @@ func (a *acceptor) run() error {
 		a.src = fd
 	}
 	defer func() {
+		close(a.conns)
 		a.handing.Wait()
 		for _, fd := range [...]int{a.spare, a.src} {
 			if fd >= 0 {
@@ -118,10 +124,7 @@ func (a *acceptor) run() error {
 			default:
 			}
 			if !a.guarded.Load() {
-				a.slots <- struct{}{} // waits while maxHandOvers are in flight
-				a.inflight.Add(1)
-				a.handing.Add(1)
-				go a.hand(c)
+				a.handOver(c)
 				delay = 0
 				continue
 			}
@@ -204,7 +207,7 @@ const assistWait = 2 * time.Millisecond
 // wait is bounded in case the connection vanishes from the queue, and one
 // loop at a time waits.
 //
-// Hand-overs under way (hand's goroutines, or the accept loop's own once
+// Hand-overs under way (the handers', or the accept loop's own once
 // it keeps a spare): each is runnable (the loop that opened its connection
 // woke it) or soon will be, and only a yield gives it this P.
 func (a *acceptor) assist() (busy bool) {
@@ -245,23 +248,43 @@ func (a *acceptor) assist() (busy bool) {
 	return false
 }
 
-// hand hands c to a loop, on a goroutine of its own (run). A failure
-// drops c; an EMFILE or ENFILE makes the accept loop keep a spare
-// descriptor from then on, and hand over one at a time.
-func (a *acceptor) hand(c net.Conn) {
-	defer a.handing.Done()
-	err := a.enroll(c)
-	a.inflight.Add(-1)
-	<-a.slots
-	if err == nil {
+// handOver gives c to an idle hander, starting one if none is idle and
+// fewer than maxHandOvers run; it waits while all of them are busy.
+// Accept loop only.
+func (a *acceptor) handOver(c net.Conn) {
+	a.inflight.Add(1)
+	select {
+	case a.conns <- c:
 		return
+	default:
 	}
-	a.dropped.Add(1)
-	if outOfDescriptors(err) {
-		a.guarded.Store(true)
+	if a.handers < maxHandOvers {
+		a.handers++
+		a.handing.Add(1)
+		go a.hander()
 	}
-	if !a.closed.Load() {
-		a.log.Warn("eventloop: a connection could not be handed to a loop; it was closed", "err", err)
+	a.conns <- c
+}
+
+// hander hands the connections it gets over to the loops, until run
+// closes conns. A failure drops the connection; an EMFILE or ENFILE makes
+// the accept loop keep a spare descriptor from then on, and hand over one
+// at a time itself.
+func (a *acceptor) hander() {
+	defer a.handing.Done()
+	for c := range a.conns {
+		err := a.enroll(c)
+		a.inflight.Add(-1)
+		if err == nil {
+			continue
+		}
+		a.dropped.Add(1)
+		if outOfDescriptors(err) {
+			a.guarded.Store(true)
+		}
+		if !a.closed.Load() {
+			a.log.Warn("eventloop: a connection could not be handed to a loop; it was closed", "err", err)
+		}
 	}
 }
 

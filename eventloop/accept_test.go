@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -166,42 +165,6 @@ func TestReusePortSharesThePort(t *testing.T) {
 		c.Close()
 		require.NoError(t, e.Stop(ctx))
 	}
-}
-
-// A busy loop that never parks (here: this test's goroutine, with the only
-// P) hands the accept loop its turn through assist: the connection waiting
-// in the backlog is accepted within that one call, not when sysmon next
-// polls the network (every 10 ms), which is how long a new connection
-// waited under keep-alive load before.
-func TestAssistAcceptsForABusyLoop(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	enrolled := make(chan net.Conn, 4)
-	a := newAcceptor(ln, func(c net.Conn) error { enrolled <- c; return nil }, slog.New(slog.DiscardHandler))
-	require.GreaterOrEqual(t, a.lnfd, 0)
-	done := make(chan error, 1)
-	go func() { done <- a.run() }()
-	defer func() {
-		a.close()
-		require.NoError(t, <-done)
-		for len(enrolled) > 0 {
-			_ = (<-enrolled).Close()
-		}
-	}()
-	for deadline := time.Now().Add(2 * time.Second); a.stage.Load() != inAccept; {
-		require.True(t, time.Now().Before(deadline), "the accept loop never waited in Accept")
-		runtime.Gosched()
-	}
-
-	assert.False(t, a.assist(), "nothing waiting: returns at once")
-	assert.Empty(t, enrolled)
-
-	c, err := net.Dial("tcp", ln.Addr().String()) // in the backlog now
-	require.NoError(t, err)
-	defer c.Close()
-	assert.True(t, a.assist())
-	assert.Len(t, enrolled, 1, "accepted within the busy loop's assist")
 }
 
 // A burst of connections is handed over concurrently (a loop opens them
