@@ -61,18 +61,19 @@ type acceptor struct {
 	spare, src int
 	guarded    atomic.Bool // set by the accept loop or a hand-over; read by the accept loop
 
-	// Hand-overs run on goroutines of their own (handers), at most
-	// maxHandOvers at a time: gnet opens an enrolled connection between
-	// two batches of its loop's events, and a batch of a busy loop lasts
-	// milliseconds, so handing a burst over one at a time took one batch
-	// per connection. The accept loop gives each connection to an idle
-	// hander on conns, starting one when none is idle (handers counts
-	// them, accept loop only); they stay, so that a connection costs no
-	// goroutine start and no stack growth. inflight counts the hand-overs
-	// under way, for assist; run closes conns and waits for the handers
-	// (handing) before it returns.
+	// Hand-overs run on goroutines of their own, at most maxHandOvers at a
+	// time: gnet opens an enrolled connection between two batches of its
+	// loop's events, and a batch of a busy loop lasts milliseconds, so
+	// handing a burst over one at a time took one batch per connection.
+	// One hander stays for the acceptor's life (started by newAcceptor,
+	// so it is there before the first connection), taking connections on
+	// conns: a connection costs no goroutine start and no stack growth.
+	// When it is busy, the accept loop starts a helper for the connection,
+	// which also takes those waiting on conns and ends when there are none
+	// (helpers counts them). inflight counts the hand-overs under way, for
+	// assist. run closes conns and waits for all of them (handing).
 	conns    chan net.Conn
-	handers  int
+	helpers  atomic.Int32
 	inflight atomic.Int32
 	handing  sync.WaitGroup
 }
@@ -90,12 +91,14 @@ func newAcceptor(ln net.Listener, enroll func(net.Conn) error, log *slog.Logger)
 			_ = rc.Control(func(fd uintptr) { a.lnfd = int(fd) })
 		}
 	}
+	a.handing.Add(1)
+	go a.hander() // until run returns
 	return a
 }
 
 // run accepts until close (then it returns nil) or until the listener fails
 // for good (then it returns why). It returns once every hand-over has
-// ended. Hand-overs run concurrently (handers), until the process first runs
+// ended. Hand-overs run concurrently (handOver), until the process first runs
 // out of descriptors; from then on one at a time, on this goroutine, each
 // with the spare descriptor let go for it.
 func (a *acceptor) run() error {
@@ -207,9 +210,9 @@ const assistWait = 2 * time.Millisecond
 // wait is bounded in case the connection vanishes from the queue, and one
 // loop at a time waits.
 //
-// Hand-overs under way (the handers', or the accept loop's own once
-// it keeps a spare): each is runnable (the loop that opened its connection
-// woke it) or soon will be, and only a yield gives it this P.
+// Hand-overs under way (the hander's and helpers', or the accept loop's
+// own once it keeps a spare): each is runnable (the loop that opened its
+// connection woke it) or soon will be, and only a yield gives it this P.
 func (a *acceptor) assist() (busy bool) {
 	if a.lnfd < 0 {
 		return false
@@ -248,9 +251,9 @@ func (a *acceptor) assist() (busy bool) {
 	return false
 }
 
-// handOver gives c to an idle hander, starting one if none is idle and
-// fewer than maxHandOvers run; it waits while all of them are busy.
-// Accept loop only.
+// handOver gives c to the hander or an idle helper, or to a new helper
+// if they are busy and fewer than maxHandOvers run; at the cap it waits
+// for one. Accept loop only.
 func (a *acceptor) handOver(c net.Conn) {
 	a.inflight.Add(1)
 	select {
@@ -258,33 +261,52 @@ func (a *acceptor) handOver(c net.Conn) {
 		return
 	default:
 	}
-	if a.handers < maxHandOvers {
-		a.handers++
+	if a.helpers.Load() < maxHandOvers-1 {
+		a.helpers.Add(1)
 		a.handing.Add(1)
-		go a.hander()
+		go a.helper(c)
+		return
 	}
 	a.conns <- c
 }
 
-// hander hands the connections it gets over to the loops, until run
-// closes conns. A failure drops the connection; an EMFILE or ENFILE makes
-// the accept loop keep a spare descriptor from then on, and hand over one
-// at a time itself.
+// hander hands the connections on conns over, until run closes it.
 func (a *acceptor) hander() {
 	defer a.handing.Done()
 	for c := range a.conns {
-		err := a.enroll(c)
-		a.inflight.Add(-1)
-		if err == nil {
-			continue
+		a.handTo(c)
+	}
+}
+
+// helper hands c over, then those waiting on conns, and ends when none is.
+func (a *acceptor) helper(c net.Conn) {
+	defer a.handing.Done()
+	defer a.helpers.Add(-1)
+	for ok := true; ok; {
+		a.handTo(c)
+		select {
+		case c, ok = <-a.conns:
+		default:
+			return
 		}
-		a.dropped.Add(1)
-		if outOfDescriptors(err) {
-			a.guarded.Store(true)
-		}
-		if !a.closed.Load() {
-			a.log.Warn("eventloop: a connection could not be handed to a loop; it was closed", "err", err)
-		}
+	}
+}
+
+// handTo hands c to a loop. A failure drops c; an EMFILE or ENFILE makes
+// the accept loop keep a spare descriptor from then on, and hand over one
+// at a time itself.
+func (a *acceptor) handTo(c net.Conn) {
+	err := a.enroll(c)
+	a.inflight.Add(-1)
+	if err == nil {
+		return
+	}
+	a.dropped.Add(1)
+	if outOfDescriptors(err) {
+		a.guarded.Store(true)
+	}
+	if !a.closed.Load() {
+		a.log.Warn("eventloop: a connection could not be handed to a loop; it was closed", "err", err)
 	}
 }
 
