@@ -57,6 +57,10 @@ type cachedFile struct {
 	siblings     []cachedSibling
 	loaded       time.Time
 	bytes        int64 // body and siblings: what it counts against max
+	// tooLarge: the file did not fit; remembered (holding no bytes) so
+	// that its requests go to fsys without reading it first, until the
+	// next look.
+	tooLarge bool
 }
 
 type cachedSibling struct {
@@ -71,7 +75,10 @@ func (c *fileCache) get(s *fileServer, name string) *cachedFile {
 	now := time.Now()
 	if v, ok := c.m.Load(name); ok {
 		e := v.(*cachedFile)
-		if e.mod.IsZero() || now.Sub(e.loaded) < c.recheck {
+		if now.Sub(e.loaded) < c.recheck || (e.mod.IsZero() && !e.tooLarge) {
+			if e.tooLarge {
+				return nil
+			}
 			return e
 		}
 		if c.m.CompareAndDelete(name, e) {
@@ -80,9 +87,13 @@ func (c *fileCache) get(s *fileServer, name string) *cachedFile {
 	}
 	e := s.load(name, c.max-c.used.Load())
 	if e == nil {
-		return nil
+		return nil // not found: not remembered, or names never asked for twice would pile up
 	}
 	e.loaded = now
+	if e.tooLarge {
+		c.m.Store(strings.Clone(name), e) // name is a view into the request
+		return nil
+	}
 	if c.used.Add(e.bytes) > c.max {
 		c.used.Add(-e.bytes) // another request took the room meanwhile
 		return e             // this request has read it: serve it anyway
@@ -94,15 +105,17 @@ func (c *fileCache) get(s *fileServer, name string) *cachedFile {
 }
 
 // load reads name (or its directory's index.html) and its precompressed
-// siblings, if they fit in room bytes; nil if not found or too large.
+// siblings, if they fit in room bytes; nil if not found or unreadable, an
+// entry marked tooLarge if they do not fit.
 func (s *fileServer) load(name string, room int64) *cachedFile {
 	f, st, err := s.open(name)
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
+	tooLarge := &cachedFile{mod: st.ModTime(), tooLarge: true}
 	if st.Size() > room {
-		return nil
+		return tooLarge
 	}
 	body, err := readAll(f, st.Size())
 	if err != nil {
@@ -133,7 +146,7 @@ func (s *fileServer) load(name string, room int64) *cachedFile {
 		e.vary = true
 		if e.bytes+sst.Size() > room {
 			_ = sf.Close()
-			return nil // all of it or nothing: a sibling may not go missing
+			return tooLarge // all of it or nothing: a sibling may not go missing
 		}
 		sb, err := readAll(sf, sst.Size())
 		_ = sf.Close()

@@ -1,6 +1,7 @@
 package kahttp_test
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -299,4 +301,38 @@ func ExampleWithFileCache() {
 	// Output:
 	// 200 hello from memory
 	// 200 hello from memory
+}
+
+// countingFS counts the files opened through it.
+type countingFS struct {
+	fs.FS
+	opens atomic.Int32
+}
+
+func (c *countingFS) Open(name string) (fs.File, error) {
+	c.opens.Add(1)
+	return c.FS.Open(name)
+}
+
+// A file too large for the cache is remembered as such: its requests go
+// to the file system once each, not read first for the cache as well; a
+// cached one is opened once, however often it is asked for.
+func TestFileServerCacheOpens(t *testing.T) {
+	fsys := &countingFS{FS: fstest.MapFS{
+		"big.bin":   {Data: bytes.Repeat([]byte("b"), 2000), ModTime: time.Unix(1, 0)},
+		"small.txt": {Data: []byte("small"), ModTime: time.Unix(1, 0)},
+	}}
+	h := staticRouter(kahttp.FileServer(fsys, kahttp.WithFileCache(1000, time.Hour)))
+	for range 3 {
+		assert.Len(t, get(t, h, "GET", "/static/big.bin").Body, 2000)
+	}
+	// The big file: one open to learn it does not fit, then three per
+	// request from the file system (the file, and a look for each sibling
+	// it might have); without the memo, four per request.
+	bigOpens := fsys.opens.Swap(0)
+	for range 3 {
+		assert.Equal(t, "small", get(t, h, "GET", "/static/small.txt").Text())
+	}
+	assert.EqualValues(t, 3, fsys.opens.Load(), "the small file: read once with its two possible siblings, then from memory")
+	assert.EqualValues(t, 1+3*3, bigOpens, "the big file is not read for the cache on every request")
 }
