@@ -56,7 +56,7 @@ type cachedFile struct {
 	vary         bool   // it has precompressed siblings
 	siblings     []cachedSibling
 	loaded       time.Time
-	bytes        int64 // body and siblings: what it counts against max
+	bytes        int64 // body, siblings, name and overhead: what it counts against max
 	// tooLarge: the file did not fit; remembered (holding no bytes) so
 	// that its requests go to fsys without reading it first, until the
 	// next look.
@@ -90,19 +90,25 @@ func (c *fileCache) get(s *fileServer, name string) *cachedFile {
 		return nil // not found: not remembered, or names never asked for twice would pile up
 	}
 	e.loaded = now
+	e.bytes += int64(len(name)) + entryOverhead
+	served := e
 	if e.tooLarge {
-		c.m.Store(strings.Clone(name), e) // name is a view into the request
-		return nil
+		served = nil
 	}
 	if c.used.Add(e.bytes) > c.max {
-		c.used.Add(-e.bytes) // another request took the room meanwhile
-		return e             // this request has read it: serve it anyway
+		c.used.Add(-e.bytes) // no room left (another request took it meanwhile)
+		return served        // this request has read it: serve it anyway
 	}
 	if _, loaded := c.m.LoadOrStore(strings.Clone(name), e); loaded { // name is a view into the request
 		c.used.Add(-e.bytes) // another request stored it first
 	}
-	return e
+	return served
 }
+
+// entryOverhead is what an entry costs beside its bytes and its name (the
+// map's share, the entry's fields), counted against the budget so that
+// entries for files too large, which hold no bytes, are bounded too.
+const entryOverhead = 256
 
 // load reads name (or its directory's index.html) and its precompressed
 // siblings, if they fit in room bytes; nil if not found or unreadable, an
