@@ -3,10 +3,8 @@ package kahttp_test
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"io"
 	"math/rand/v2"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -37,22 +35,8 @@ func TestIntegrationDrainNoIdleCloseRace(t *testing.T) {
 func drainOnce(t *testing.T, overTLS bool, trial int) {
 	t.Helper()
 	srv := kahttp.NewServer(kahttp.HandlerFunc(echoPath), kahttp.Config{})
-	var conn net.Conn
-	if overTLS {
-		cert, pool, _, _ := testCert(t)
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		served := make(chan error, 1)
-		go func() { served <- srv.Serve(tls.NewListener(ln, kahttp.TLSConfig(cert))) }()
-		defer func() { <-served }()
-		conn, err = tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: pool})
-		require.NoError(t, err)
-	} else {
-		require.NoError(t, srv.Start("127.0.0.1:0"))
-		var err error
-		conn, err = net.Dial("tcp", srv.Addr().String())
-		require.NoError(t, err)
-	}
+	conn, served := serveAndDial(t, srv, overTLS)
+	defer func() { <-served }()
 	defer conn.Close()
 
 	type outcome struct {

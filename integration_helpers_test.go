@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -362,4 +363,26 @@ func closedBy(srv *kahttp.Server, reason string, want int64) int64 {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// serveAndDial serves srv on the event loops (Start), or over TLS on a
+// listener of its own (Serve), and dials it. served delivers what Serve
+// returned once the server has stopped: ErrServerClosed on both.
+func serveAndDial(t *testing.T, srv *kahttp.Server, overTLS bool) (net.Conn, <-chan error) {
+	t.Helper()
+	served := make(chan error, 1)
+	if !overTLS {
+		require.NoError(t, srv.Start("127.0.0.1:0"))
+		served <- kahttp.ErrServerClosed // Start's loops: nothing to wait for
+		conn, err := net.Dial("tcp", srv.Addr().String())
+		require.NoError(t, err)
+		return conn, served
+	}
+	cert, pool, _, _ := testCert(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { served <- srv.Serve(tls.NewListener(ln, kahttp.TLSConfig(cert))) }()
+	conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: pool})
+	require.NoError(t, err)
+	return conn, served
 }

@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"io"
-	"net"
 	"net/http"
 	"runtime"
 	"strings"
@@ -214,22 +212,8 @@ func TestIntegrationShutdownLeavesHijacked(t *testing.T) {
 			}), kahttp.WithMode(kahttp.Pooled))
 			srv := kahttp.NewServer(rt, kahttp.Config{})
 			srv.RegisterOnShutdown(func() { told <- "hook" })
-			var conn net.Conn
-			if overTLS {
-				cert, pool, _, _ := testCert(t)
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				require.NoError(t, err)
-				served := make(chan error, 1)
-				go func() { served <- srv.Serve(tls.NewListener(ln, kahttp.TLSConfig(cert))) }()
-				defer func() { assert.ErrorIs(t, <-served, kahttp.ErrServerClosed) }()
-				conn, err = tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: pool})
-				require.NoError(t, err)
-			} else {
-				require.NoError(t, srv.Start("127.0.0.1:0"))
-				var err error
-				conn, err = net.Dial("tcp", srv.Addr().String())
-				require.NoError(t, err)
-			}
+			conn, served := serveAndDial(t, srv, overTLS)
+			defer func() { assert.ErrorIs(t, <-served, kahttp.ErrServerClosed) }()
 			defer conn.Close()
 			_ = conn.SetDeadline(time.Now().Add(ioTimeout))
 			_, err := io.WriteString(conn, "GET /hold HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: hold\r\n\r\n")

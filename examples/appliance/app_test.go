@@ -143,20 +143,7 @@ func TestFirmwareAndLiveStatus(t *testing.T) {
 	assert.Equal(t, "idle", string(msg))
 
 	image := bytes.Repeat([]byte("firmware!"), 1<<20) // 9 MiB: streams to disk
-	req, _ = http.NewRequest("POST", base+"/api/firmware", bytes.NewReader(image))
-	req.Header.Set("Authorization", "Bearer s3cret")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	var got struct {
-		Bytes  int64  `json:"bytes"`
-		SHA256 string `json:"sha256"`
-	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
-	_ = resp.Body.Close()
-	sum := sha256.Sum256(image)
-	assert.Equal(t, 201, resp.StatusCode)
-	assert.Equal(t, int64(len(image)), got.Bytes)
-	assert.Equal(t, hex.EncodeToString(sum[:]), got.SHA256)
+	got := postFirmware(t, http.DefaultClient, base+"/api/firmware", image)
 	stored, err := os.ReadFile(filepath.Join(a.firmwareDir, got.SHA256+".bin"))
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(image, stored))
@@ -246,18 +233,29 @@ func TestFirmwareOverHTTPS(t *testing.T) {
 	defer client.CloseIdleConnections()
 
 	image := bytes.Repeat([]byte("firmware over TLS "), 500_000) // 8.6 MiB
-	req, _ := http.NewRequest("POST", "https://"+ln.Addr().String()+"/api/firmware", bytes.NewReader(image))
+	postFirmware(t, client, "https://"+ln.Addr().String()+"/api/firmware", image)
+}
+
+// firmwareStored is the answer to a firmware upload.
+type firmwareStored struct {
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// postFirmware uploads image to url with the admin's token and checks the
+// answer: 201, its length and its SHA-256.
+func postFirmware(t *testing.T, client *http.Client, url string, image []byte) firmwareStored {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, bytes.NewReader(image))
 	req.Header.Set("Authorization", "Bearer s3cret")
 	resp, err := client.Do(req)
 	require.NoError(t, err)
-	var got struct {
-		Bytes  int64  `json:"bytes"`
-		SHA256 string `json:"sha256"`
-	}
+	var got firmwareStored
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
 	_ = resp.Body.Close()
 	sum := sha256.Sum256(image)
 	assert.Equal(t, 201, resp.StatusCode)
 	assert.Equal(t, int64(len(image)), got.Bytes)
 	assert.Equal(t, hex.EncodeToString(sum[:]), got.SHA256)
+	return got
 }
