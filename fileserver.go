@@ -8,10 +8,13 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kahttp/kahttp/internal/wire"
 )
 
 // FileServer serves the files of fsys: an embed.FS, or a directory opened
@@ -54,8 +57,18 @@ type fileServer struct {
 }
 
 // encodedSiblings are the precompressed forms a file may have beside it,
+// in the order they are preferred among equal q-values, and
+// siblingCodings their codings, for wire.PreferCoding.
 // in the order they are preferred.
-var encodedSiblings = [...]struct{ coding, ext string }{{"br", ".br"}, {"gzip", ".gz"}}
+var (
+	encodedSiblings = [...]struct{ coding, ext string }{{"br", ".br"}, {"gzip", ".gz"}}
+	siblingCodings  = func() (c [len(encodedSiblings)]string) {
+		for i, e := range encodedSiblings {
+			c[i] = e.coding
+		}
+		return c
+	}()
+)
 
 func (s *fileServer) Serve(w *Response, r *Request) {
 	if m := r.Method(); m != "GET" && m != "HEAD" {
@@ -98,7 +111,7 @@ func (s *fileServer) Serve(w *Response, r *Request) {
 			defer sib.Close()
 			h.Set("Content-Encoding", coding)
 			body, size, ranges = sib, sst.Size(), false
-			etag = strings.TrimSuffix(etag, `"`) + "-" + coding + `"`
+			etag = siblingTag(etag, coding)
 		}
 	}
 	h.Set("ETag", etag)
@@ -159,22 +172,25 @@ func (s *fileServer) open(name string) (fs.File, fs.FileInfo, error) {
 	return f, st, nil
 }
 
-// sibling opens the precompressed form of name the client prefers, if any.
+// sibling opens the precompressed form of name the client prefers, if
+// any: by its q-values (wire.PreferCoding, as middleware.Compress), the
+// next one when the preferred is not there.
 func (s *fileServer) sibling(name string, r *Request) (fs.File, string, fs.FileInfo) {
 	ae := r.Header("Accept-Encoding")
-	if ae == "" {
-		return nil, "", nil
-	}
-	for _, e := range encodedSiblings {
-		if !acceptsCoding(ae, e.coding) {
-			continue
+	left := siblingCodings
+	for n := len(left); n > 0; n-- {
+		coding := wire.PreferCoding(ae, left[:n]...)
+		if coding == "" {
+			break
 		}
-		f, err := s.fsys.Open(name + e.ext)
+		i := slices.Index(left[:n], coding)
+		left[i], left[n-1] = left[n-1], left[i] // tried: out of the offer
+		f, err := s.fsys.Open(name + encodedSiblings[slices.Index(siblingCodings[:], coding)].ext)
 		if err != nil {
 			continue
 		}
 		if st, err := f.Stat(); err == nil && !st.IsDir() {
-			return f, e.coding, st
+			return f, coding, st
 		}
 		_ = f.Close()
 	}
@@ -203,31 +219,12 @@ func (s *fileServer) hasSiblings(name string, fixed bool) bool {
 	return has
 }
 
-// acceptsCoding reports whether an Accept-Encoding value takes coding (or
-// *) with a q-value above 0.
-func acceptsCoding(ae, coding string) bool {
-	for part := range strings.SplitSeq(ae, ",") {
-		c, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		c = strings.TrimSpace(c)
-		if !strings.EqualFold(c, coding) && c != "*" {
-			continue
-		}
-		if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
-			if q, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil || q <= 0 {
-				continue
-			}
-		}
-		return true
-	}
-	return false
-}
-
 // etag is the file's entity tag: its modification time and size, or a
 // hash of its content when it has no modification time (embed.FS),
 // computed once per name.
 func (s *fileServer) etag(name string, f fs.File, st fs.FileInfo) string {
 	if !st.ModTime().IsZero() {
-		return `"` + strconv.FormatInt(st.ModTime().UnixNano(), 36) + "-" + strconv.FormatInt(st.Size(), 36) + `"`
+		return timeTag(st.ModTime(), st.Size())
 	}
 	if v, ok := s.hashes.Load(name); ok {
 		return v.(string)
@@ -239,9 +236,21 @@ func (s *fileServer) etag(name string, f fs.File, st fs.FileInfo) string {
 	if sk, ok := f.(io.Seeker); ok {
 		_, _ = sk.Seek(0, io.SeekStart)
 	}
-	tag := `"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`
+	tag := hashTag(h.Sum(nil))
 	s.hashes.Store(strings.Clone(name), tag) // name is a view into the request
 	return tag
+}
+
+// The ETags: a file's from its modification time and size, or from a
+// SHA-256 of its content when it has no time (embed.FS); a precompressed
+// sibling's is its file's with the coding added. The file server and its
+// cache both form them here, so a client's validator holds across both.
+func timeTag(mod time.Time, size int64) string {
+	return `"` + strconv.FormatInt(mod.UnixNano(), 36) + "-" + strconv.FormatInt(size, 36) + `"`
+}
+func hashTag(sum []byte) string { return `"` + hex.EncodeToString(sum[:12]) + `"` }
+func siblingTag(etag, coding string) string {
+	return strings.TrimSuffix(etag, `"`) + "-" + coding + `"`
 }
 
 // notModified applies If-None-Match (weak comparison), else

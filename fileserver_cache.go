@@ -2,16 +2,18 @@ package kahttp
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/kahttp/kahttp/internal/wire"
 )
 
 // A FileServerOption configures FileServer.
@@ -55,6 +57,7 @@ type cachedFile struct {
 	lastModified string // mod, formatted; "" for none
 	vary         bool   // it has precompressed siblings
 	siblings     []cachedSibling
+	codings      []string // the siblings' codings, in the same order
 	loaded       time.Time
 	bytes        int64 // body, siblings, name and overhead: what it counts against max
 	// tooLarge: the file did not fit; remembered (holding no bytes) so
@@ -63,9 +66,10 @@ type cachedFile struct {
 	tooLarge bool
 }
 
+// cachedSibling is a precompressed sibling (its coding in codings).
 type cachedSibling struct {
-	coding, etag string
-	body         []byte
+	etag string
+	body []byte
 }
 
 // get returns the cached file for name, loading it when it is missing or
@@ -134,9 +138,9 @@ func (s *fileServer) load(name string, room int64) *cachedFile {
 	}
 	if e.mod.IsZero() {
 		sum := sha256.Sum256(body)
-		e.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
+		e.etag = hashTag(sum[:])
 	} else {
-		e.etag = `"` + strconv.FormatInt(e.mod.UnixNano(), 36) + "-" + strconv.FormatInt(st.Size(), 36) + `"`
+		e.etag = timeTag(e.mod, st.Size())
 		e.lastModified = e.mod.UTC().Format(http.TimeFormat)
 	}
 	for _, enc := range encodedSiblings {
@@ -159,8 +163,8 @@ func (s *fileServer) load(name string, room int64) *cachedFile {
 		if err != nil {
 			return nil
 		}
-		e.siblings = append(e.siblings, cachedSibling{coding: enc.coding, body: sb,
-			etag: strings.TrimSuffix(e.etag, `"`) + "-" + enc.coding + `"`})
+		e.siblings = append(e.siblings, cachedSibling{body: sb, etag: siblingTag(e.etag, enc.coding)})
+		e.codings = append(e.codings, enc.coding)
 		e.bytes += int64(len(sb))
 	}
 	return e
@@ -194,14 +198,10 @@ func (s *fileServer) serveCached(w *Response, r *Request, e *cachedFile) {
 	body, etag, ranges := e.body, e.etag, true
 	if e.vary {
 		h.Add("Vary", "Accept-Encoding")
-		if ae := r.Header("Accept-Encoding"); ae != "" {
-			for i := range e.siblings {
-				if sib := &e.siblings[i]; acceptsCoding(ae, sib.coding) {
-					h.Set("Content-Encoding", sib.coding)
-					body, etag, ranges = sib.body, sib.etag, false
-					break
-				}
-			}
+		if coding := wire.PreferCoding(r.Header("Accept-Encoding"), e.codings...); coding != "" {
+			sib := &e.siblings[slices.Index(e.codings, coding)]
+			h.Set("Content-Encoding", coding)
+			body, etag, ranges = sib.body, sib.etag, false
 		}
 	}
 	h.Set("ETag", etag)

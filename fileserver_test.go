@@ -137,6 +137,12 @@ func testFileServerPrecompressed(t *testing.T, h kahttp.Handler) {
 	assert.Contains(t, br.Header.Get("Content-Type"), "javascript", "the original's type")
 	assert.NotEqual(t, plain.Header.Get("ETag"), br.Header.Get("ETag"))
 
+	// The client's q-values decide, as for middleware.Compress; a coding
+	// named with q=0 is refused even when "*" takes the rest.
+	for ae, want := range map[string]string{"br;q=0.1, gzip": "gzip", "br;q=0, *": "gzip", "*": "br", "gzip;q=0, br;q=0": ""} {
+		assert.Equal(t, want, get(t, h, "GET", "/static/app.js", "Accept-Encoding", ae).Header.Get("Content-Encoding"), ae)
+	}
+
 	gz := get(t, h, "GET", "/static/app.js", "Accept-Encoding", "gzip, br;q=0")
 	assert.Equal(t, "gzip", gz.Header.Get("Content-Encoding"))
 	assert.Equal(t, "GZIP-BYTES", string(gz.Body))
@@ -335,4 +341,17 @@ func TestFileServerCacheOpens(t *testing.T) {
 	}
 	assert.EqualValues(t, 3, fsys.opens.Load(), "the small file: read once with its two possible siblings, then from memory")
 	assert.EqualValues(t, 1+3*3, bigOpens, "the big file is not read for the cache on every request")
+}
+
+// The cache forms the same validators as the file system path, so a
+// client's If-None-Match holds whichever answered it.
+func TestFileServerCacheSameETags(t *testing.T) {
+	plain := staticRouter(kahttp.FileServer(staticFS))
+	cached := staticRouter(kahttp.FileServer(staticFS, kahttp.WithFileCache(1<<20, time.Hour)))
+	for _, ae := range []string{"", "br", "gzip"} {
+		a := get(t, plain, "GET", "/static/app.js", "Accept-Encoding", ae)
+		b := get(t, cached, "GET", "/static/app.js", "Accept-Encoding", ae)
+		assert.Equal(t, a.Header.Get("ETag"), b.Header.Get("ETag"), "Accept-Encoding %q", ae)
+		assert.Equal(t, a.Header.Get("Content-Type"), b.Header.Get("Content-Type"))
+	}
 }

@@ -2,12 +2,12 @@ package middleware
 
 import (
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/andybalholm/brotli"
 	"github.com/kahttp/kahttp"
+	"github.com/kahttp/kahttp/internal/wire"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 )
@@ -68,58 +68,29 @@ var (
 	encGzip = &encoding{"gzip", &sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}}
 )
 
-// preference is the order among equal q-values.
-var preference = [...]*encoding{encBrotli, encZstd, encGzip}
+// preference is the order among equal q-values, and names the same
+// codings for wire.PreferCoding.
+var (
+	preference = [...]*encoding{encBrotli, encZstd, encGzip}
+	names      = func() (n [len(preference)]string) {
+		for i, e := range preference {
+			n[i] = e.name
+		}
+		return n
+	}()
+)
 
 // negotiate picks the encoding an Accept-Encoding value prefers (nil:
-// none, send the body as it is). A coding named has its q-value (1
-// without one); "*" gives its q-value to the codings not named.
+// none, send the body as it is), as the file server picks a precompressed
+// sibling: wire.PreferCoding.
 func negotiate(ae string) *encoding {
-	if ae == "" {
-		return nil
-	}
-	var q [len(preference)]float64
-	named := [len(preference)]bool{}
-	star := -1.0
-	for part := range strings.SplitSeq(ae, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		coding = strings.TrimSpace(coding)
-		v := qValue(params)
-		if coding == "*" {
-			star = v
-			continue
-		}
-		for i, e := range preference {
-			if strings.EqualFold(coding, e.name) {
-				q[i], named[i] = v, true
-			}
+	chosen := wire.PreferCoding(ae, names[:]...)
+	for i, n := range names {
+		if n == chosen {
+			return preference[i]
 		}
 	}
-	var best *encoding
-	bestQ := 0.0
-	for i, e := range preference {
-		v := q[i]
-		if !named[i] && star >= 0 {
-			v = star
-		}
-		if v > bestQ {
-			best, bestQ = e, v
-		}
-	}
-	return best
-}
-
-// qValue is the q parameter of a coding's parameters (1 without one).
-func qValue(params string) float64 {
-	for p := range strings.SplitSeq(params, ";") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
-			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-				return f
-			}
-			return 0
-		}
-	}
-	return 1
+	return nil
 }
 
 // compressFilter holds the first compressMin bytes, then decides: compress
