@@ -3,6 +3,8 @@ package kahttp
 import (
 	"encoding/base64"
 	"strings"
+
+	"github.com/kahttp/kahttp/internal/wire"
 )
 
 // BasicAuth returns the user name and password the request carries in
@@ -10,12 +12,11 @@ import (
 // without one, or when it is malformed. The strings are the request's own
 // copies (the field is base64): they may be kept.
 func (r *Request) BasicAuth() (user, password string, ok bool) {
-	v := r.Header("Authorization")
-	const scheme = "Basic "
-	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
+	cred, ok := wire.Credentials(r.Header("Authorization"), "Basic")
+	if !ok {
 		return "", "", false
 	}
-	b, err := base64.StdEncoding.DecodeString(v[len(scheme):])
+	b, err := base64.StdEncoding.DecodeString(cred)
 	if err != nil {
 		return "", "", false
 	}

@@ -2,9 +2,9 @@ package middleware
 
 import (
 	"crypto/subtle"
-	"strings"
 
 	"github.com/kahttp/kahttp"
+	"github.com/kahttp/kahttp/internal/wire"
 )
 
 // BearerAuth lets a request through when it carries
@@ -17,7 +17,7 @@ func BearerAuth(realm string, valid func(token string) bool) kahttp.Middleware {
 	challenge := `Bearer realm="` + realm + `"`
 	return func(next kahttp.Handler) kahttp.Handler {
 		return kahttp.HandlerFunc(func(w *kahttp.Response, r *kahttp.Request) {
-			tok, ok := cutScheme(r.Header("Authorization"), "Bearer")
+			tok, ok := wire.Credentials(r.Header("Authorization"), "Bearer")
 			if !ok || tok == "" || !valid(tok) {
 				w.Header().Set("WWW-Authenticate", challenge)
 				w.WriteError(&kahttp.RequestError{Status: kahttp.StatusUnauthorized, Reason: "a valid Bearer token is required"})
@@ -68,13 +68,4 @@ func Users(passwords map[string]string) func(user, password string) bool {
 		match := subtle.ConstantTimeCompare([]byte(password), []byte(want))
 		return ok && match == 1
 	}
-}
-
-// cutScheme returns the credentials of an Authorization value of the given
-// scheme (case-insensitive, RFC 9110 §11.1).
-func cutScheme(v, scheme string) (string, bool) {
-	if len(v) <= len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) || v[len(scheme)] != ' ' {
-		return "", false
-	}
-	return strings.TrimLeft(v[len(scheme)+1:], " "), true
 }
