@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -251,4 +252,84 @@ func checkPipelines(ctx context.Context, addr string, conn int) (int, error) {
 		}
 	}
 	return checked, nil
+}
+
+// New connections arriving in waves while the loop is busy with pipelined
+// load are each served whole: the accept loop's concurrent hand-overs
+// (several connections opened in one batch of the loop's events) and the
+// busy loop's assist are on this path. Each wave dials 32 connections at
+// once; each sends one request naming itself, with Connection: close, and
+// checks its status, body and the close.
+func TestNewConnectionWavesUnderLoad(t *testing.T) {
+	forModes(t, func(t *testing.T, mode kahttp.Mode) {
+		_, addr := startServer(t, kahttp.Config{Mode: mode, Loops: 1},
+			func(w *kahttp.Response, r *kahttp.Request) { _, _ = w.Write(pipelineAnswer(r.Path())) })
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		defer cancel()
+		var load sync.WaitGroup
+		loadErrs := make(chan error, 4)
+		for conn := range 4 {
+			load.Add(1)
+			go func() {
+				defer load.Done()
+				_, err := checkPipelines(ctx, addr, 100+conn)
+				loadErrs <- err
+			}()
+		}
+		waves, served := 0, atomic.Int64{}
+		for ; ctx.Err() == nil && waves < 40; waves++ {
+			var wave sync.WaitGroup
+			errs := make(chan error, 32)
+			for i := range 32 {
+				wave.Add(1)
+				go func() {
+					defer wave.Done()
+					errs <- checkOneOnNewConnection(addr, fmt.Sprintf("/w%d/c%d/r%d", waves, i, i))
+				}()
+			}
+			wave.Wait()
+			close(errs)
+			for err := range errs {
+				if !assert.NoError(t, err) {
+					cancel()
+				} else {
+					served.Add(1)
+				}
+			}
+		}
+		cancel()
+		load.Wait()
+		close(loadErrs)
+		for err := range loadErrs {
+			assert.NoError(t, err)
+		}
+		t.Logf("%s: %d waves, %d new connections checked", mode, waves, served.Load())
+		require.Positive(t, served.Load())
+	})
+}
+
+// checkOneOnNewConnection dials, sends GET path with Connection: close and
+// checks the answer's status and body, and that the server then closes.
+func checkOneOnNewConnection(addr, path string) error {
+	c, err := net.DialTimeout("tcp", addr, ioTimeout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(ioTimeout))
+	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", path); err != nil {
+		return err
+	}
+	br := bufio.NewReader(c)
+	r, err := parseResponse(br, false)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if want := pipelineAnswer(path); r.Status != 200 || !bytes.Equal(r.Body, want) {
+		return fmt.Errorf("%s: status %d, %d body bytes, want %d", path, r.Status, len(r.Body), len(want))
+	}
+	if extra, err := br.ReadByte(); err != io.EOF {
+		return fmt.Errorf("%s: after the answer %q, %v: want the close", path, extra, err)
+	}
+	return nil
 }
