@@ -118,7 +118,7 @@ func (a *acceptor) run() error {
 	for {
 		a.stage.Store(inAccept)
 		c, err := a.ln.Accept()
-		a.stage.Store(elsewhere)
+		a.stage.Store(elsewhere) // on every path but a connection: assist must not wait through a backoff
 		switch {
 		case err == nil:
 			a.stage.Store(handing)
