@@ -184,7 +184,7 @@ func (s *fileServer) sibling(name string, r *Request) (fs.File, string, fs.FileI
 			break
 		}
 		i := slices.Index(left[:n], coding)
-		left[i], left[n-1] = left[n-1], left[i] // tried: out of the offer
+		copy(left[i:n], left[i+1:n]) // tried: out of the offer, the rest in order
 		f, err := s.fsys.Open(name + encodedSiblings[slices.Index(siblingCodings[:], coding)].ext)
 		if err != nil {
 			continue
