@@ -41,10 +41,9 @@ type loop struct {
 	conns map[*Conn]struct{}
 	open  atomic.Int64
 
-	// traffic counts the loop's traffic callbacks and assistAt is when it
-	// last offered the accept loop a turn; accepting: the accept loop was
-	// taking connections then (Engine.busy). Loop only.
-	traffic   uint32
+	// assistAt is when the loop last offered the accept loop a turn;
+	// accepting: the accept loop was taking connections then (Engine.busy).
+	// Loop only.
 	assistAt  time.Duration
 	accepting bool
 	yieldAt   time.Duration // when the loop last yielded (busy)
@@ -154,13 +153,14 @@ func (e *Engine) eachLoop(fn func(l *loop)) {
 // loopState is the state of loop i (from loopIndex).
 func (e *Engine) loopState(i uint16) *loop { return (*e.loops.Load())[i].st }
 
-// A busy loop offers the accept loop a turn (acceptor.assist) at most once
-// per assistEvery, and looks at the clock once per assistCheck callbacks:
-// a poll(2) per 200 µs is nothing beside the requests served meanwhile.
-const (
-	assistEvery = 200 * time.Microsecond
-	assistCheck = 16
-)
+// A loop offers the accept loop a turn (acceptor.assist) at most once per
+// assistEvery: a poll(2) per 200 µs is nothing beside the requests served
+// meanwhile. It looks at the clock at every callback (tens of nanoseconds),
+// not every so many: a loop woken now and then by a few slow clients holds
+// its P in epoll_wait between their bytes, so the scheduler never polls the
+// network, and its callbacks, however sparse, are the only turns the
+// accept loop gets sooner than sysmon's 10 ms poll.
+const assistEvery = 200 * time.Microsecond
 
 // monoStart anchors the loops' monotonic clock.
 var monoStart = time.Now()
@@ -169,10 +169,6 @@ var monoStart = time.Now()
 // the accept loop a turn, and at every callback while it is taking a burst
 // of connections; every yieldEvery it yields. Loop only.
 func (e *Engine) busy(l *loop) {
-	l.traffic++
-	if !l.accepting && l.traffic%assistCheck != 0 {
-		return
-	}
 	now := time.Since(monoStart)
 	if !l.accepting && now-l.assistAt < assistEvery {
 		return
