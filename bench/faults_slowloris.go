@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -30,8 +29,8 @@ const (
 	// connection burst, judged by the flood and burst scenarios): the tail
 	// goal is on what follows, while they are held open and expire.
 	slowRamp       = 500 * time.Millisecond
-	slowProbeEvery = 20 * time.Millisecond
-	slowProbeMax   = time.Second // a normal request slower than this fails the row
+	slowProbeEvery = 5 * time.Millisecond // 800 requests alone per probe: a p99 of 8 samples, not 2
+	slowProbeMax   = time.Second          // a normal request slower than this fails the row
 	// slowTailGoal bounds kahttp's p99 under slowloris over the same
 	// probe's p99 alone.
 	slowTailGoal = 1.5
@@ -63,26 +62,17 @@ type slowProbe struct {
 	errs        []string
 }
 
-func (pr *slowProbe) run(stop <-chan struct{}, during *atomic.Bool, get func() (time.Duration, error)) {
-	tick := time.NewTicker(slowProbeEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-		}
-		t0 := time.Now()
-		d, err := get()
-		switch {
-		case err != nil:
-			pr.errs = append(pr.errs, err.Error())
-		case during.Load():
-			pr.busy = append(pr.busy, d)
-			pr.busyAt = append(pr.busyAt, t0.Sub(pr.since))
-		default:
-			pr.alone = append(pr.alone, d)
-		}
+// add files one probe request as alone (before since) or beside the slow
+// connections.
+func (pr *slowProbe) add(x probeSample) {
+	switch {
+	case x.err != "":
+		pr.errs = append(pr.errs, x.err)
+	case x.at.Before(pr.since):
+		pr.alone = append(pr.alone, x.took)
+	default:
+		pr.busy = append(pr.busy, x.took)
+		pr.busyAt = append(pr.busyAt, x.at.Sub(pr.since))
 	}
 }
 
@@ -134,39 +124,18 @@ func runSlowlorisFault(fx *faultEnv, name string, v *verdict) string {
 	}
 	defer fx.stop(p)
 
-	// The probes, alone first.
+	// The probes (their own process: faults_slowprobe.go), alone first.
 	fresh := &slowProbe{name: "new connection"}
 	kept := &slowProbe{name: "kept-alive"}
-	keep, err := dialKeep(p.Addr, 2*time.Second)
+	probes, err := startSlowProbes(p.Addr)
 	if err != nil {
-		v.failf("probe connection: %v", err)
+		v.failf("probes: %v", err)
 		return ""
 	}
-	defer keep.c.Close()
-	var during atomic.Bool
-	stop := make(chan struct{})
-	var probes sync.WaitGroup
-	probes.Add(2)
-	go func() {
-		defer probes.Done()
-		fresh.run(stop, &during, func() (time.Duration, error) { return getPlainOK(p.Addr, 2*time.Second) })
-	}()
-	go func() {
-		defer probes.Done()
-		kept.run(stop, &during, func() (time.Duration, error) {
-			t0 := time.Now()
-			status, ok, err := keep.get("/plaintext", 2*time.Second)
-			if err == nil && (status != 200 || !ok) {
-				err = fmt.Errorf("kept-alive: status %d, kept %v", status, ok)
-			}
-			return time.Since(t0), err
-		})
-	}()
 	time.Sleep(slowQuiet)
 
 	fresh.since = time.Now()
 	kept.since = fresh.since
-	during.Store(true)
 	end := time.Now().Add(slowBound)
 	res := make([]slowRes, slowConns)
 	var wg sync.WaitGroup
@@ -196,8 +165,17 @@ func runSlowlorisFault(fx *faultEnv, name string, v *verdict) string {
 		}()
 	}
 	wg.Wait()
-	close(stop)
-	probes.Wait()
+	samples, err := probes.stop()
+	if err != nil {
+		v.failf("probes: %v", err)
+	}
+	for _, x := range samples {
+		if x.probe == "fresh" {
+			fresh.add(x)
+		} else {
+			kept.add(x)
+		}
+	}
 
 	// Group by outcome, with the spread of times.
 	groups := map[string][]time.Duration{}

@@ -47,6 +47,7 @@ type options struct {
 	split       int
 	list        bool
 	serve       string
+	slowProbe   string
 	addr        string
 	serveCPUs   string
 	serveNoFile int
@@ -86,6 +87,7 @@ func main() {
 	flag.IntVar(&o.split, "split", 0, "pin the load generator to the first N usable CPUs and the servers to the next N (e.g. 1 for 1+1, 8 for 8+8); -loadgen-cpus and -server-cpus win where given")
 	flag.BoolVar(&o.list, "list", false, "list servers and scenarios, then exit")
 	flag.StringVar(&o.serve, "serve", "", "run one server (a name from -list) instead of the benchmark")
+	flag.StringVar(&o.slowProbe, "slow-probe", "", "internal, for -faults slowloris: probe the server at this address until SIGINT, one line per request")
 	flag.StringVar(&o.addr, "addr", "127.0.0.1:8080", "with -serve: address to listen on")
 	flag.StringVar(&o.serveCPUs, "cpus", "", "with -serve: pin the server to these CPUs (re-executes itself)")
 	flag.IntVar(&o.serveNoFile, "nofile", 0, "with -serve: lower RLIMIT_NOFILE of the server to this many descriptors")
@@ -104,6 +106,13 @@ func main() {
 	o.commandStr = commandLine()
 	resolveOutput(&o)
 
+	if o.slowProbe != "" {
+		if err := slowProbeMain(o.slowProbe); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if o.serve != "" {
 		if err := serveMain(&o); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
