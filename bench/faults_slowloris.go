@@ -40,7 +40,7 @@ func slowlorisScenario() faultScenario {
 	return faultScenario{
 		Name: "slowloris",
 		Desc: fmt.Sprintf("%d connections send `GET /plaintext HTTP/1.1` and then one header line every %v, never ending the header, for at most %v; when each was answered or closed. "+
-			"GET /plaintext on a new connection and on a kept-alive one every %v, for %v before the slow connections (the baseline) and beside them. "+
+			"GET /plaintext on a new connection and on a kept-alive one, from a process of their own, each every %v on average (at random moments), for %v before the slow connections (the baseline) and beside them. "+
 			"Verdict: FAIL when connections are still open at %v (no header timeout), a normal request fails or takes over %v, or (kahttp) a probe's p99 beside the slow connections once they are open (%v after the first dial) is over %.1f× its p99 alone",
 			slowConns, slowEvery, slowBound, slowProbeEvery, slowQuiet, slowBound, slowProbeMax, slowRamp, slowTailGoal),
 		Run: runSlowlorisFault,
