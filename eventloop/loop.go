@@ -47,7 +47,7 @@ type loop struct {
 	assistAt  time.Duration
 	accepting bool
 	yieldAt   time.Duration // when the loop last yielded (busy)
-	_         [64]byte // apart from the next loop's state
+	_         [64]byte      // apart from the next loop's state
 }
 
 // maxLoopOutput is the capacity the loop's buffer keeps after a batch:
