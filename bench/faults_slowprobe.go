@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -102,15 +101,7 @@ func startSlowProbes(addr string) (*probeProc, error) {
 		return nil, err
 	}
 	cmd := exec.Command(exe, "-slow-probe", addr)
-	env := []string{}
-	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, pinnedEnv+"=") {
-			env = append(env, e)
-		}
-	}
-	cmd.Env = env
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	asChild(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -295,6 +295,21 @@ func startServerArgs(name string, p *pinning, extra ...string) (*serverProc, err
 	return startCommand(name, addr, p, exe, args, true)
 }
 
+// asChild makes cmd a child of the orchestrator: without the load
+// generator's pinning marker (a child pins itself, or inherits the CPUs it
+// is started on), with its errors on ours, and killed if we die.
+func asChild(cmd *exec.Cmd) {
+	env := []string{}
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, pinnedEnv+"=") {
+			env = append(env, e)
+		}
+	}
+	cmd.Env = env
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
+
 // startCommand starts exe with args (which make it listen on addr), pinned
 // like a server, and waits until it says "listening on" and accepts
 // connections. self says exe is this program (`bench -serve`), which can
@@ -311,17 +326,7 @@ func startCommand(name, addr string, p *pinning, exe string, args []string, self
 	default:
 		cmd = exec.Command(exe, args...)
 	}
-	// The server must not inherit the load generator's pinning marker.
-	env := []string{}
-	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, pinnedEnv+"=") {
-			env = append(env, e)
-		}
-	}
-	cmd.Env = env
-	cmd.Stderr = os.Stderr
-	// A server must not outlive the orchestrator, even when it is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	asChild(cmd)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
