@@ -14,10 +14,11 @@ import (
 // Scenario "slowloris": many connections start a request and send its
 // header one line per second, never finishing it. A server with a header
 // timeout answers them (408) or closes them; meanwhile other clients must
-// be served as promptly as without them. Two probes run throughout: a
-// request on a new connection and one on a kept-alive connection, every
-// slowProbeEvery; first for slowQuiet alone (the baseline), then beside
-// the slow connections. Their p99 under slowloris is compared with their
+// be served as promptly as without them. Two probes run throughout, from a
+// process of their own (faults_slowprobe.go): a request on a new
+// connection and one on a kept-alive connection, each every slowProbeEvery
+// on average; first for slowQuiet alone (the baseline), then beside the
+// slow connections. Their p99 under slowloris is compared with their
 // own p99 without it.
 
 const (

@@ -19,7 +19,7 @@ import (
 // orchestrator they shared one Go scheduler with the 2,000 slow clients'
 // goroutines and timers, and a probe's answer then waited for a turn on
 // the client's side: that queueing, not the server's, was much of the
-// tail measured (net/http's p99 went up 2.5–3× that way; 1.4–2.2× now).
+// tail measured (net/http's p99 went up 2.5–3× that way; 1.2–2.2× now).
 // A separate process is woken by the kernel when its answer arrives, as a
 // real client on another machine would be.
 
@@ -89,9 +89,8 @@ func slowProbeMain(addr string) error {
 
 // probeProc is the orchestrator's handle on the probe process.
 type probeProc struct {
-	cmd     *exec.Cmd
-	read    chan []probeSample // the samples, once the child has ended
-	started time.Time
+	cmd  *exec.Cmd
+	read chan []probeSample // the samples, once the child has ended
 }
 
 // startSlowProbes starts `bench -slow-probe addr` on this process's CPUs.
@@ -109,7 +108,7 @@ func startSlowProbes(addr string) (*probeProc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &probeProc{cmd: cmd, read: make(chan []probeSample, 1), started: time.Now()}
+	p := &probeProc{cmd: cmd, read: make(chan []probeSample, 1)}
 	go func() {
 		var samples []probeSample
 		sc := bufio.NewScanner(out)
