@@ -187,10 +187,11 @@ func (e *Engine) busy(l *loop) {
 // preempts it, and as it is mostly in a system call, hands its P to
 // another thread that the loop must then take it back from; each such
 // retake also puts sysmon back to waking every 20 µs. Under keep-alive
-// load on one core that was 1,000 sysmon wake-ups, 100 hand-offs and 4×
-// the floor's context switches a second, 5–10% of the server's CPU per
-// request. A Gosched with nothing else runnable costs well under a
-// microsecond.
+// load on one core that was 1,000 sysmon wake-ups, 100 hand-offs and 3–4×
+// the floor's context switches a second, 4–10% of the server's CPU per
+// request (bench/compare.sh). A Gosched with nothing else runnable costs
+// 75–95 ns here, once per 2 ms. The right place for it is gnet's loop,
+// which we cannot change; a traffic callback is the nearest we have.
 const yieldEvery = 2 * time.Millisecond
 
 // yield is runtime.Gosched; tests count it.

@@ -8,7 +8,10 @@ import (
 )
 
 // A loop with traffic yields its P every yieldEvery, and no more often: the
-// scheduler then sees it change ticks, and sysmon leaves it alone.
+// scheduler then sees it change ticks, and sysmon leaves it alone. The last
+// step is a single callback after a pause: it must get its turn (the yield
+// comes after the accept loop's turn), as a loop woken now and then by a
+// few slow clients does; with a check every 16th callback it did not.
 func TestBusyLoopYields(t *testing.T) {
 	yields, gosched := 0, yield
 	yield = func() { yields++ }
