@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/kahttp/kahttp/internal/wire"
 	"github.com/valyala/bytebufferpool"
@@ -164,6 +165,19 @@ func (w *Response) KeepAlive() bool { return w.keepAlive }
 type ResponseHeader struct {
 	kv   []field
 	have kinds // which fields the server itself reads are set
+	// names are the last names Add found valid, by the address and length
+	// of their bytes, with their kind: a handler sets the same literal
+	// names on every response, and a string's bytes never change (the
+	// pointer held keeps them from being reused). reset keeps them, so a
+	// pooled Response validates a name once, not on every response.
+	names [4]nameMemo
+	next  uint8 // the entry of names the next new name replaces
+}
+
+type nameMemo struct {
+	p    *byte
+	n    int
+	kind kinds
 }
 
 type field struct {
@@ -226,15 +240,32 @@ func (h *ResponseHeader) Set(key, value string) {
 // Add adds a value for key. Fields whose name is not a valid token are
 // dropped, and CR or LF in a value become spaces (no response splitting).
 func (h *ResponseHeader) Add(key, value string) {
-	if !validFieldName(key) {
+	k, ok := h.kindOf(key)
+	if !ok {
 		return
 	}
 	if strings.IndexByte(value, '\r') >= 0 || strings.IndexByte(value, '\n') >= 0 {
 		value = strings.NewReplacer("\r", " ", "\n", " ").Replace(value)
 	}
-	k := kindOf(key)
 	h.have |= k
 	h.kv = append(h.kv, field{key, value, k})
+}
+
+// kindOf is key's kind, and whether key is a valid field name.
+func (h *ResponseHeader) kindOf(key string) (kinds, bool) {
+	p := unsafe.StringData(key)
+	for _, m := range h.names {
+		if m.p == p && m.n == len(key) && p != nil {
+			return m.kind, true
+		}
+	}
+	if !validFieldName(key) {
+		return 0, false
+	}
+	k := kindOf(key)
+	h.names[h.next%uint8(len(h.names))] = nameMemo{p, len(key), k}
+	h.next++
+	return k, true
 }
 
 // Get returns the first value of key, or "".
@@ -317,7 +348,8 @@ func validFieldName(s string) bool {
 // chosen; length is the Content-Length for frameLength.
 func (w *Response) appendHead(b []byte, frame framing, length int64) []byte {
 	b = appendStatusLine(b, w.status)
-	for _, f := range w.header.kv {
+	for i := range w.header.kv {
+		f := &w.header.kv[i]
 		if f.kind&kindFraming != 0 && !(w.status == StatusSwitchingProtocols && f.kind == kindConnection) {
 			continue // the server frames the message and decides the connection's fate
 		}
