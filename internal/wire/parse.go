@@ -528,6 +528,9 @@ func validHost(v []byte) bool {
 		}
 		i = end + 1
 	} else {
+		for i < len(v) && regNameTable[v[i]] {
+			i++ // the common case, without the escapes below
+		}
 		for i < len(v) && v[i] != ':' {
 			switch {
 			case regNameTable[v[i]]:
