@@ -21,6 +21,14 @@ func now() time.Time {
 	return time.Now()
 }
 
+// nowUnix is now's seconds, without making a time.Time.
+func nowUnix() int64 {
+	if n := clockNanos.Load(); n != 0 {
+		return n / int64(time.Second)
+	}
+	return time.Now().Unix()
+}
+
 func clockTick(t time.Time) { clockNanos.Store(t.UnixNano()) }
 
 func clockStart() {

@@ -1,6 +1,9 @@
 package kahttp
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // The Date field is formatted once per second, not per response.
 type dateLine struct {
@@ -14,11 +17,11 @@ var currentDate atomic.Pointer[dateLine]
 const timeFormat = "Mon, 02 Jan 2006 15:04:05 GMT"
 
 func appendDate(b []byte) []byte {
-	t := now()
+	sec := nowUnix()
 	d := currentDate.Load()
-	if d == nil || d.sec != t.Unix() {
-		d = &dateLine{sec: t.Unix()}
-		d.line = t.UTC().AppendFormat(append(make([]byte, 0, 40), "Date: "...), timeFormat)
+	if d == nil || d.sec != sec {
+		d = &dateLine{sec: sec}
+		d.line = time.Unix(sec, 0).UTC().AppendFormat(append(make([]byte, 0, 40), "Date: "...), timeFormat)
 		d.line = append(d.line, "\r\n"...)
 		currentDate.Store(d)
 	}
