@@ -56,6 +56,7 @@ func slowlorisScenario() faultScenario {
 type slowRes struct {
 	kind string        // "answered 408", "closed", "reset", "open", "connect …"
 	at   time.Duration // since the connection's first bytes
+	end  time.Time     // when the client saw it (for "open": the bound)
 }
 
 // slowProbe makes one kind of normal request every slowProbeEvery, its
@@ -65,7 +66,11 @@ type slowProbe struct {
 	alone, busy []time.Duration
 	busyAt      []time.Duration // when each busy one began, since the slow connections did
 	since       time.Time
-	errs        []string
+	// answering is when the first slow connection was answered or closed,
+	// since since (0: none was): the server's work on them comes in a wave
+	// then (2,000 deadlines passing together), apart from holding them.
+	answering time.Duration
+	errs      []string
 }
 
 // add files one probe request as alone (before since) or beside the slow
@@ -111,6 +116,30 @@ func (pr *slowProbe) tail() (alone, busy time.Duration, ratio float64) {
 		ratio = float64(busy) / float64(alone)
 	}
 	return alone, busy, ratio
+}
+
+// phases says the probe's p99 beside the slow connections once open,
+// while they are held and from the first answer on (answering).
+func (pr *slowProbe) phases() (held, answered time.Duration) {
+	var h, a []time.Duration
+	for i, d := range pr.busy {
+		switch at := pr.busyAt[i]; {
+		case at < slowRamp:
+		case pr.answering == 0 || at < pr.answering:
+			h = append(h, d)
+		default:
+			a = append(a, d)
+		}
+	}
+	return percentile(h, 0.99), percentile(a, 0.99)
+}
+
+// p99String is a p99 for the report, "–" without samples.
+func p99String(d time.Duration) string {
+	if d == 0 {
+		return "–"
+	}
+	return d.Round(10 * time.Microsecond).String()
 }
 
 func percentile(ds []time.Duration, q float64) time.Duration {
@@ -171,20 +200,22 @@ func runSlowlorisFault(fx *faultEnv, name string, v *verdict) string {
 	for i, label := range []string{"new connection", "kept-alive"} {
 		all := &slowProbe{name: label}
 		var ratios []float64
-		var each []string
+		var each, phases []string
 		for _, r := range rounds {
 			pr := r[i]
 			alone, busy, ratio := pr.tail()
 			ratios = append(ratios, ratio)
 			each = append(each, fmt.Sprintf("%v/%v (%.2f×)", alone.Round(10*time.Microsecond), busy.Round(10*time.Microsecond), ratio))
+			held, answered := pr.phases()
+			phases = append(phases, fmt.Sprintf("%s/%s", p99String(held), p99String(answered)))
 			all.alone = append(all.alone, pr.alone...)
 			all.busy = append(all.busy, pr.busy...)
 			all.busyAt = append(all.busyAt, pr.busyAt...)
 			all.errs = append(all.errs, pr.errs...)
 		}
 		ratio := medianRatio(ratios)
-		probeParts = append(probeParts, fmt.Sprintf("%s p99 alone/beside once open by round %s, median %.2f×; %d+%d requests, %d failed; slowest %s",
-			label, strings.Join(each, ", "), ratio, len(all.alone), len(all.busy), len(all.errs), all.worst(3)))
+		probeParts = append(probeParts, fmt.Sprintf("%s p99 alone/beside once open by round %s, median %.2f× (beside: while held/from the first answer on %s); %d+%d requests, %d failed; slowest %s",
+			label, strings.Join(each, ", "), ratio, strings.Join(phases, ", "), len(all.alone), len(all.busy), len(all.errs), all.worst(3)))
 		if len(all.errs) > 0 {
 			v.failf("%s request failed %d times (%s)", label, len(all.errs), all.errs[0])
 		}
@@ -245,12 +276,23 @@ func slowRound(addr string) (fresh, kept *slowProbe, res []slowRes, err error) {
 				go func() {
 					defer inner.Done()
 					res[i] = slowClient(c, end)
+					res[i].end = time.Now()
 				}()
 			}
 			inner.Wait()
 		}()
 	}
 	wg.Wait()
+	var first time.Time
+	for _, r := range res {
+		if r.kind != "open" && !strings.HasPrefix(r.kind, "connect") && (first.IsZero() || r.end.Before(first)) {
+			first = r.end
+		}
+	}
+	if !first.IsZero() {
+		fresh.answering = first.Sub(fresh.since)
+		kept.answering = fresh.answering
+	}
 	samples, err := probes.stop()
 	for _, x := range samples {
 		if x.probe == "fresh" {
