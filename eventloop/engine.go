@@ -80,7 +80,7 @@ type Engine struct {
 	watchMu   sync.Mutex
 	watching  map[*Conn]struct{}
 	lastSweep time.Time // ticker goroutine only
-	behind    bool      // ticker goroutine only: the last sweep left expired connections for the next tick (expireEvery)
+	behind    bool      // ticker goroutine only: a loop's expiring list is not empty; the next tick is expireEvery later
 
 	loopsMu sync.Mutex                  // serializes adding to loops
 	loops   atomic.Pointer[[]loopEntry] // each loop's own state (loop.go); copied on write
@@ -300,29 +300,42 @@ func (e *Engine) tick() time.Duration {
 	busy := len(e.watching) > 0
 	e.watchMu.Unlock()
 
-	if e.behind || now.Sub(e.lastSweep) >= e.opts.Sweep {
-		if !e.behind {
-			e.lastSweep = now
-		}
-		t, behind := now.UnixNano(), false
+	t := now.UnixNano()
+	if !e.behind && now.Sub(e.lastSweep) >= e.opts.Sweep {
+		e.lastSweep = now
 		e.eachLoop(func(l *loop) {
-			woken := 0
 			l.mu.Lock()
 			for c := range l.conns {
-				if woken == maxExpiriesPerTick {
-					behind = true
-					break
-				}
-				if d := c.deadline.Load(); d != 0 && d <= t && c.deadline.CompareAndSwap(d, 0) {
-					c.expired.Store(true)
-					c.Wake()
-					woken++
+				if d := c.deadline.Load(); d != 0 && d <= t {
+					l.expiring = append(l.expiring, c)
 				}
 			}
 			l.mu.Unlock()
 		})
-		e.behind = behind
 	}
+	// The connections a sweep found are acted on maxExpiriesPerTick a loop
+	// a tick, without looking at all the others again. One whose deadline
+	// moved or was cleared since (its request went on, it closed) is left
+	// alone: the swap claims only a deadline that has passed.
+	behind := false
+	e.eachLoop(func(l *loop) {
+		for woken := 0; len(l.expiring) > 0 && woken < maxExpiriesPerTick; {
+			c := l.expiring[0]
+			l.expiring[0] = nil
+			l.expiring = l.expiring[1:]
+			if d := c.deadline.Load(); d != 0 && d <= t && c.deadline.CompareAndSwap(d, 0) {
+				c.expired.Store(true)
+				c.Wake()
+				woken++
+			}
+		}
+		if len(l.expiring) > 0 {
+			behind = true
+		} else {
+			l.expiring = nil // a storm's list is not kept
+		}
+	})
+	e.behind = behind
 	if e.behind {
 		return min(e.opts.Fast, expireEvery)
 	}

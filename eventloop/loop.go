@@ -34,6 +34,10 @@ type loop struct {
 	wakes   []*Conn
 	pending []*Conn
 
+	// expiring are the connections the ticker's last sweep found past their
+	// deadline and has not acted on yet (Engine.tick). Ticker goroutine only.
+	expiring []*Conn
+
 	// conns are the loop's open connections, for Engine.Each on other
 	// goroutines: under mu, which only the loop and Each take. open
 	// counts them, for Engine.Open.
