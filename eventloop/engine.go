@@ -271,16 +271,16 @@ func (e *Engine) unwatch(c *Conn) {
 }
 
 // maxExpiriesPerTick bounds the deadlines one tick acts on in each loop;
-// the rest wait for the next tick, expireEvery later. Connections opened together expire
-// together (2,000 slowloris connections, 408 each, in one sweep), and each
-// answer and close holds the loop up: how many are acted on at once is what
-// the loop's other clients wait for. Beside 2,000 slowloris connections
-// (bench -faults -scenario slowloris), the probes' p99 from the first 408
-// on was 8.9 ms on a new connection and 4.0 ms on a kept-alive one at 64
-// every 5 ms, 3.3 and 1.6 ms at 8 every millisecond (medians of six
-// rounds; 0.5–1 ms while the connections were only held). 2,000 now take
-// 0.6 s instead of 0.4, and twice the CPU while they do (the ticker's
-// wake-ups: about 0.1 ms per expiry in all).
+// the rest wait for the next tick, expireEvery later. Connections opened
+// together expire together (2,000 slowloris connections, 408 each, in one
+// sweep), and each answer and close holds the loop up: how many are acted
+// on at once is what the loop's other clients wait for. Beside 2,000
+// slowloris connections (bench -faults -scenario slowloris), the probes'
+// p99 from the first 408 on was 8.9 ms on a new connection and 4.0 ms on a
+// kept-alive one at 64 every 5 ms, 3.3 and 1.6 ms at 8 every millisecond
+// (medians of six rounds; 0.5–1 ms while the connections were only held).
+// 2,000 now take 0.6 s instead of 0.4, and twice the CPU while they do (the
+// ticker's wake-ups: about 0.1 ms per expiry in all).
 const (
 	maxExpiriesPerTick = 8
 	expireEvery        = time.Millisecond

@@ -13,9 +13,10 @@ import (
 )
 
 // loop is one gnet event loop's own state. Its goroutine owns it; other
-// goroutines touch only the fields that say so (wakes, conns, open), and
-// only off the per-request path of inline handlers. So a request served on
-// a loop writes no memory another loop writes.
+// goroutines touch only the fields that say so (wakes, conns, open, and
+// the ticker's expiring), and only off the per-request path of inline
+// handlers. So a request served on a loop writes no memory another loop
+// writes.
 type loop struct {
 	// out is the batch buffer the loop's connections borrow, one callback
 	// at a time (Conn.Output): every callback ends by writing and resetting
