@@ -59,7 +59,6 @@ type fileServer struct {
 // encodedSiblings are the precompressed forms a file may have beside it,
 // in the order they are preferred among equal q-values, and
 // siblingCodings their codings, for wire.PreferCoding.
-// in the order they are preferred.
 var (
 	encodedSiblings = [...]struct{ coding, ext string }{{"br", ".br"}, {"gzip", ".gz"}}
 	siblingCodings  = func() (c [len(encodedSiblings)]string) {

@@ -240,7 +240,7 @@ func (h *ResponseHeader) Set(key, value string) {
 // Add adds a value for key. Fields whose name is not a valid token are
 // dropped, and CR or LF in a value become spaces (no response splitting).
 func (h *ResponseHeader) Add(key, value string) {
-	k, ok := h.kindOf(key)
+	k, ok := h.name(key)
 	if !ok {
 		return
 	}
@@ -251,8 +251,9 @@ func (h *ResponseHeader) Add(key, value string) {
 	h.kv = append(h.kv, field{key, value, k})
 }
 
-// kindOf is key's kind, and whether key is a valid field name.
-func (h *ResponseHeader) kindOf(key string) (kinds, bool) {
+// name is key's kind, and whether key is a valid field name: remembered
+// (names), else validFieldName and kindOf.
+func (h *ResponseHeader) name(key string) (kinds, bool) {
 	p := unsafe.StringData(key)
 	for _, m := range h.names {
 		if m.p == p && m.n == len(key) && p != nil {

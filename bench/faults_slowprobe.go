@@ -100,12 +100,8 @@ func startSlowProbes(addr string) (*probeProc, error) {
 		return nil, err
 	}
 	cmd := exec.Command(exe, "-slow-probe", addr)
-	asChild(cmd)
-	out, err := cmd.StdoutPipe()
+	out, err := startChild(cmd)
 	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	p := &probeProc{cmd: cmd, read: make(chan []probeSample, 1)}

@@ -295,6 +295,20 @@ func startServerArgs(name string, p *pinning, extra ...string) (*serverProc, err
 	return startCommand(name, addr, p, exe, args, true)
 }
 
+// startChild starts cmd as a child (asChild) and returns its standard
+// output.
+func startChild(cmd *exec.Cmd) (io.ReadCloser, error) {
+	asChild(cmd)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // asChild makes cmd a child of the orchestrator: without the load
 // generator's pinning marker (a child pins itself, or inherits the CPUs it
 // is started on), with its errors on ours, and killed if we die.
@@ -326,12 +340,8 @@ func startCommand(name, addr string, p *pinning, exe string, args []string, self
 	default:
 		cmd = exec.Command(exe, args...)
 	}
-	asChild(cmd)
-	out, err := cmd.StdoutPipe()
+	out, err := startChild(cmd)
 	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	s := &serverProc{Name: name, Addr: addr, Cmd: cmd, Pid: cmd.Process.Pid, done: make(chan struct{})}
