@@ -423,7 +423,11 @@ func (ev *events) settle(c *Conn) gnet.Action {
 	var err error
 	if out := c.out; out != nil {
 		if len(out.B) > 0 && !c.gone {
-			_, err = c.gc.Write(out.B) // copies what the socket does not take; on error gnet closes c
+			if c.closing && finWithLast && c.gc.OutboundBuffered() == 0 {
+				err = c.writeLast(out.B)
+			} else {
+				_, err = c.gc.Write(out.B) // copies what the socket does not take; on error gnet closes c
+			}
 		}
 		c.releaseOutput()
 	}
@@ -437,6 +441,24 @@ func (ev *events) settle(c *Conn) gnet.Action {
 		c.Watch(true)
 	}
 	return gnet.None
+}
+
+// writeLast writes b, a closing connection's last bytes, so that the FIN
+// leaves in their last segment, not in a packet of its own after them: a
+// packet less each way per closing response (a new connection per
+// request: 13% of the server's CPU). They are sent held back (MSG_MORE),
+// then the write side is shut, which sends them with the FIN before the
+// close: a close with input left unread sends an RST, and would drop
+// bytes still held. What the socket does not take now goes the usual way,
+// and the FIN after it. Loop only.
+func (c *Conn) writeLast(b []byte) error {
+	n, err := sendLast(int(c.fd), b)
+	if err == nil && n == len(b) {
+		shutWrite(int(c.fd))
+		return nil
+	}
+	_, err = c.gc.Write(b[max(n, 0):]) // gnet queues the rest, or closes c on an error
+	return err
 }
 
 func (ev *events) OnTick() (time.Duration, gnet.Action) {
