@@ -6,4 +6,5 @@ package eventloop
 func sendLast(int, []byte) (int, error) { return 0, nil }
 func shutWrite(int)                     {}
 
+// finWithLast: not here (MSG_MORE is Linux's).
 const finWithLast = false
