@@ -428,8 +428,8 @@ func (ev *events) settle(c *Conn) gnet.Action {
 	var err error
 	if out := c.out; out != nil {
 		if len(out.B) > 0 && !c.gone {
-			if c.closing && finWithLast && c.gc.OutboundBuffered() == 0 {
-				err = c.writeLast(out.B)
+			if c.closing && c.gc.OutboundBuffered() == 0 {
+				err = c.writeLast(out.B) // lastwrite_linux.go: the FIN goes with them
 			} else {
 				_, err = c.gc.Write(out.B) // copies what the socket does not take; on error gnet closes c
 			}
@@ -446,25 +446,6 @@ func (ev *events) settle(c *Conn) gnet.Action {
 		c.Watch(true)
 	}
 	return gnet.None
-}
-
-// writeLast writes b, a closing connection's last bytes, so that the FIN
-// leaves in their last segment, not in a packet of its own after them: a
-// packet less per closing response, and on loopback the server also
-// handles its receiving (a new connection per request: 10–16% less server
-// CPU, bench/compare.sh shortlived/c32). They are sent held back (MSG_MORE),
-// then the write side is shut, which sends them with the FIN before the
-// close: a close with input left unread sends an RST, and would drop
-// bytes still held. What the socket does not take now goes the usual way,
-// and the FIN after it. Loop only.
-func (c *Conn) writeLast(b []byte) error {
-	n, err := sendLast(int(c.fd), b)
-	if err == nil && n == len(b) {
-		shutWrite(int(c.fd))
-		return nil
-	}
-	_, err = c.gc.Write(b[max(n, 0):]) // gnet queues the rest, or closes c on an error
-	return err
 }
 
 func (ev *events) OnTick() (time.Duration, gnet.Action) {

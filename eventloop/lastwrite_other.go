@@ -2,9 +2,9 @@
 
 package eventloop
 
-// Elsewhere the last bytes go the usual way, and the FIN after them.
-func sendLast(int, []byte) (int, error) { return 0, nil }
-func shutWrite(int)                     {}
-
-// finWithLast: not here (MSG_MORE is Linux's).
-const finWithLast = false
+// writeLast writes a closing connection's last bytes. Elsewhere they go the
+// usual way (MSG_MORE is Linux's), and the FIN after them. Loop only.
+func (c *Conn) writeLast(b []byte) error {
+	_, err := c.gc.Write(b)
+	return err
+}
