@@ -202,6 +202,7 @@ func (s *session) refuse(req *Request, status int, reason string, why closeReaso
 		return
 	}
 	req = acquireRequest()
+	req.w.Reset() // nothing was parsed into it: a request of no method, HTTP/1.0
 	req.remote, req.srv = s.remote, s.srv
 	w := acquireResponse(req, s.srv, s, false, why, -1)
 	w.serverAnswer(status, reason)

@@ -56,9 +56,11 @@ type Param struct {
 
 var requestPool = sync.Pool{New: func() any { return &Request{} }}
 
+// acquireRequest takes a Request whose parsed fields the next wire.Parse
+// sets: a caller that reads them without parsing resets r.w first.
 func acquireRequest() *Request {
 	r := requestPool.Get().(*Request)
-	r.w.Reset()
+	r.w.Restart()
 	return r
 }
 

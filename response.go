@@ -31,14 +31,22 @@ var (
 // A handler that sets Content-Length itself has its body streamed as is,
 // and held to that length. A Response must not be used after the handler returns.
 type Response struct {
+	// Kept from use to use (the pool's reason to exist): the header's
+	// capacity and name memo, and the hold buffer.
 	header ResponseHeader
+	hold   []byte // body held until the framing is decided
+
+	responseState // one use's; releaseResponse zeroes it in one store
+}
+
+// responseState is a Response's state for one exchange.
+type responseState struct {
 	status int
 
 	req  *Request
 	srv  *Server
 	sink sink
 	out  *bytebufferpool.ByteBuffer // the sink's buffer, where the wire bytes go
-	hold []byte                     // body held until the framing is decided; kept across uses
 
 	frame    framing
 	declared int64 // Content-Length set by the handler, or -1
@@ -81,12 +89,12 @@ func acquireResponse(req *Request, srv *Server, s sink, keep bool, reason closeR
 
 func releaseResponse(w *Response) {
 	w.header.reset()
-	hdr, hold := w.header, w.hold[:0]
-	if cap(hold) > maxKeptHold {
-		hold = nil
+	if cap(w.hold) > maxKeptHold {
+		w.hold = nil
+	} else {
+		w.hold = w.hold[:0]
 	}
-	*w = Response{}
-	w.header, w.hold = hdr, hold
+	w.responseState = responseState{}
 	responsePool.Put(w)
 }
 
@@ -305,9 +313,19 @@ func (h *ResponseHeader) get(k kinds) string {
 
 // Del removes every value of key.
 func (h *ResponseHeader) Del(key string) {
-	kv := h.kv[:0]
+	i := 0
+	for i < len(h.kv) && !strings.EqualFold(h.kv[i].key, key) {
+		i++
+	}
+	if i == len(h.kv) {
+		return // the usual case (Set of a new name): nothing moves
+	}
+	kv := h.kv[:i]
 	h.have = 0
-	for _, f := range h.kv {
+	for _, f := range h.kv[:i] {
+		h.have |= f.kind
+	}
+	for _, f := range h.kv[i+1:] {
 		if !strings.EqualFold(f.key, key) {
 			kv = append(kv, f)
 			h.have |= f.kind

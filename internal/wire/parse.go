@@ -286,13 +286,16 @@ func splitTarget(buf []byte, r *Request) error {
 		pathEnd = p + q
 		r.Query = Span{int32(off + pathEnd + 1), int32(off + len(t))}
 	}
-	for j := p; j < pathEnd; j++ {
-		if t[j] == '%' {
-			if j+2 >= pathEnd || hexValue[t[j+1]] < 0 || hexValue[t[j+2]] < 0 {
-				return ErrPercent
-			}
-			r.PathEscaped = true
+	for j := p; ; j += 3 {
+		k := bytes.IndexByte(t[j:pathEnd], '%')
+		if k < 0 {
+			break
 		}
+		j += k
+		if j+2 >= pathEnd || hexValue[t[j+1]] < 0 || hexValue[t[j+2]] < 0 {
+			return ErrPercent
+		}
+		r.PathEscaped = true
 	}
 	r.Path = Span{int32(off + p), int32(off + pathEnd)}
 	return nil

@@ -61,6 +61,12 @@ func (r *Request) Reset() {
 	*r = Request{Fields: fields, Trailers: trailers, ContentLength: -1}
 }
 
+// Restart makes the next Parse start afresh instead of resuming: all a
+// reused r needs when Parse comes next, since Parse resets a request it
+// does not resume (Reset would clear it twice). Until then the other
+// fields keep their old values.
+func (r *Request) Restart() { r.resume = false }
+
 // Want is, after ErrNeedMore with the head known, how long the buffer must
 // be before parsing can get any further: the end of a Content-Length body,
 // or the end of the chunk whose data is arriving (its CRLF included); 0
