@@ -31,8 +31,13 @@ type acceptor struct {
 	enroll func(c net.Conn) error
 
 	closeOnce sync.Once
+	lnOnce    sync.Once     // closeListener's
 	closed    atomic.Bool   // set by close before the listener closes: the accept error that follows is the end, not a failure
 	stop      chan struct{} // closed by close: cuts a backoff short
+	// queued is how many connections were in the listener's accept queue
+	// when close began, for run to take before it closes the listener
+	// (takeQueued); set by close before closed.
+	queued atomic.Int32
 
 	failed  atomic.Int64 // accepts that failed and paused accepting
 	dropped atomic.Int64 // connections accepted, then closed unserved: the hand-off failed
@@ -44,6 +49,7 @@ type acceptor struct {
 	// off, stopped). took gets a token each time Accept returns a
 	// connection. assisting admits one loop at a time.
 	lnfd      int
+	raw       syscall.RawConn // the listener's, nil where it has none
 	stage     atomic.Int32
 	took      chan struct{}
 	assisting atomic.Bool
@@ -88,6 +94,7 @@ func newAcceptor(ln net.Listener, enroll func(net.Conn) error, log *slog.Logger)
 		lnfd: -1, took: make(chan struct{}, 1), conns: make(chan net.Conn)}
 	if sc, ok := ln.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
+			a.raw = rc
 			_ = rc.Control(func(fd uintptr) { a.lnfd = int(fd) })
 		}
 	}
@@ -106,6 +113,7 @@ func (a *acceptor) run() error {
 		a.src = fd
 	}
 	defer func() {
+		a.closeListener() // close may have left it open for takeQueued
 		close(a.conns)
 		a.handing.Wait()
 		for _, fd := range [...]int{a.spare, a.src} {
@@ -150,6 +158,7 @@ func (a *acceptor) run() error {
 			// are gone.
 			a.dropped.Add(1)
 		case a.closed.Load():
+			a.takeQueued()
 			return nil
 		case !Temporary(err):
 			return fmt.Errorf("eventloop: accept: %w", err)
@@ -328,12 +337,57 @@ func outOfDescriptors(err error) bool {
 }
 
 // close stops run: the listener closes, so new connections are refused.
+// Connections already in its accept queue were established by the kernel,
+// and their clients may have sent requests: closing the listener would
+// reset them. So when some are queued (Linux can tell), close only wakes
+// run's Accept with a past deadline, and run takes them (takeQueued),
+// then closes the listener.
 func (a *acceptor) close() {
 	a.closeOnce.Do(func() {
+		d, ok := a.ln.(deadliner)
+		n := 0
+		if ok && a.raw != nil {
+			// Through the listener's RawConn: a closed one reads nothing.
+			_ = a.raw.Control(func(fd uintptr) { n = acceptQueue(int(fd)) })
+		}
+		a.queued.Store(int32(n))
 		a.closed.Store(true)
 		close(a.stop)
-		_ = a.ln.Close()
+		if n > 0 && d.SetDeadline(time.Now()) == nil {
+			return // run takes them, then closes the listener
+		}
+		a.closeListener()
 	})
+}
+
+// closeListener closes the listener once: from close, or when run ends.
+func (a *acceptor) closeListener() { a.lnOnce.Do(func() { _ = a.ln.Close() }) }
+
+// deadliner is a listener whose Accept can be given a deadline (TCP, unix).
+type deadliner interface{ SetDeadline(time.Time) error }
+
+// queuedWait bounds how long takeQueued waits for a connection counted in
+// the queue that is no longer there (its client gave up).
+const queuedWait = 200 * time.Millisecond
+
+// takeQueued accepts and hands over the connections counted in the accept
+// queue when close began, before run closes the listener. Those that
+// complete their handshake after are refused by the close, as any new
+// connection. Out of descriptors (guarded), they are left to the close:
+// accepting them would fail anyway. Accept loop only.
+func (a *acceptor) takeQueued() {
+	n := a.queued.Load()
+	d, ok := a.ln.(deadliner)
+	if n <= 0 || !ok || a.guarded.Load() || d.SetDeadline(time.Now().Add(queuedWait)) != nil {
+		return
+	}
+	for ; n > 0; n-- {
+		c, err := a.ln.Accept()
+		if err != nil {
+			return
+		}
+		a.handOver(c)
+	}
 }
 
 // Temporary reports whether accept may work if tried again later: out of

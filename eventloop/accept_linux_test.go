@@ -3,9 +3,12 @@
 package eventloop
 
 import (
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,4 +67,59 @@ func TestAssistAcceptsForABusyLoop(t *testing.T) {
 		a.assist()
 	}
 	assert.Len(t, enrolled, 1, "handed over within the busy loop's next callbacks")
+}
+
+// Connections in the listener's accept queue when accepting stops were
+// established (the kernel completed their handshakes) and their clients
+// have sent requests: closing the listener with them queued resets them,
+// and a request sent on a connection that succeeded is lost. They are
+// taken and handed over before the listener closes. Here the accept loop
+// starts only after close, so every connection is still queued then.
+func TestCloseTakesTheQueuedConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan string, 16)
+	a := newAcceptor(ln, func(c net.Conn) error {
+		defer c.Close()
+		buf := make([]byte, 3)
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return err
+		}
+		served <- string(buf)
+		_, err := c.Write([]byte("ok\n"))
+		return err
+	}, slog.New(slog.DiscardHandler))
+
+	const queued = 5
+	var clients []net.Conn
+	for i := range queued {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		defer c.Close()
+		_, err = fmt.Fprintf(c, "r%d\n", i)
+		require.NoError(t, err)
+		clients = append(clients, c)
+	}
+	require.Eventually(t, func() bool { return acceptQueue(a.lnfd) == queued }, 5*time.Second, time.Millisecond)
+
+	a.close()
+	done := make(chan error, 1)
+	go func() { done <- a.run() }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("run did not return")
+	}
+	assert.Len(t, served, queued, "every queued connection was handed over")
+	for i, c := range clients {
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 3)
+		_, err := io.ReadFull(c, buf)
+		assert.NoError(t, err, "client %d: answered, not reset", i)
+		assert.Equal(t, "ok\n", string(buf))
+	}
+	_, err = net.Dial("tcp", ln.Addr().String())
+	assert.ErrorIs(t, err, syscall.ECONNREFUSED, "the listener is closed once they are taken")
 }

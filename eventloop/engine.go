@@ -190,7 +190,9 @@ func (e *Engine) Dropped() int64 { return e.acc.dropped.Load() }
 
 // StopAccepting closes the listener, so new connections are refused, and
 // returns once no connection is being opened any more: after it, Open is
-// not called again. Not from a Handler callback (it may wait on the loop).
+// not called again. The connections queued in the listener when it is
+// called (established by the kernel) are accepted and opened first, on
+// Linux: a close would reset them. Not from a Handler callback (it may wait on the loop).
 func (e *Engine) StopAccepting() {
 	e.acc.close()
 	<-e.accepting
