@@ -14,7 +14,7 @@ import (
 func init() {
 	register(serverDef{
 		Name:  "nethttp",
-		Desc:  "net/http: http.ServeMux + default http.Server",
+		Desc:  "net/http: http.ServeMux + http.Server with ReadHeaderTimeout 10 s",
 		Order: 30,
 		Run:   runNetHTTP,
 	})
@@ -107,8 +107,10 @@ func netHTTPUploads(h http.Handler) http.Handler {
 	return mux
 }
 
-// runNetHTTP serves with a default http.Server; on stop it drains with
-// Server.Shutdown, as a net/http service does on SIGTERM.
+// runNetHTTP serves with an http.Server as a production service configures
+// it: a header timeout (kahttp's HeaderTimeout default, 10 s; without one,
+// slowloris holds connections for ever), no other change. On stop it
+// drains with Server.Shutdown, as a net/http service does on SIGTERM.
 func runNetHTTP(addr string, stop <-chan struct{}) error {
 	h := netHTTPHandler()
 	if serveUploads {
@@ -120,7 +122,7 @@ func runNetHTTP(addr string, stop <-chan struct{}) error {
 		mux.Handle("GET /ws", wsEchoHandler())
 		h = mux
 	}
-	srv := &http.Server{Addr: addr, Handler: h}
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	serve := srv.ListenAndServe
 	if serveTLS {
 		// The same certificate and tls.Config as the kahttp server's
