@@ -272,8 +272,8 @@ func (e *Engine) unwatch(c *Conn) {
 	e.watchMu.Unlock()
 }
 
-// maxExpiriesPerTick bounds the deadlines one tick acts on in each loop;
-// the rest wait for the next tick, expireEvery later. Connections opened
+// A sweep's expired connections are acted on a few a loop each tick, the
+// rest waiting for the next tick, expireEvery later. Connections opened
 // together expire together (2,000 slowloris connections, 408 each, in one
 // sweep), and each answer and close holds the loop up: how many are acted
 // on at once is what the loop's other clients wait for. Beside 2,000
@@ -281,17 +281,35 @@ func (e *Engine) unwatch(c *Conn) {
 // p99 from the first 408 on was 8.9 ms on a new connection and 4.0 ms on a
 // kept-alive one at 64 every 5 ms, 3.3 and 1.6 ms at 8 every millisecond
 // (medians of six rounds; 0.5–1 ms while the connections were only held).
-// 2,000 now take 0.6 s instead of 0.4, and twice the CPU while they do (the
-// ticker's wake-ups: about 0.1 ms per expiry in all). Much of that is Go's
-// scheduler's: at GOMAXPROCS 1 sysmon takes the P of a loop idle in
-// epoll_wait, and every wake-up after that costs thread switches and puts
-// sysmon back to polling every 20 µs. The same build on a runtime whose
-// sysmon never slept under 1 ms used 30–45% less CPU over the wave (perf
-// stat, two runs each); nothing the loop sets changes that.
+// At 8, the median round's p99 beside them over the p99 alone still met
+// the 1.5× goal in 2 runs of 8 (inline and pooled, four runs each), where
+// net/http with the same header timeout met it in 3 of 3; at 2, in 3 of 4
+// (1.30/1.32 and 1.46/1.56 inline, 0.50/0.47 and 1.00/0.63 pooled, new
+// connection / kept-alive), the 2,000 answered over 1.5 s instead of 0.6.
+//
+// A fixed number a tick would let an attacker who opens connections faster
+// than it expires them (2,000 a second a loop at 2) pile up expired ones,
+// so the quota grows with the list: a sweep's list is acted on within
+// expireWaveTicks ticks (1–1.5 s) whatever its length, at least
+// minExpiriesPerTick a tick (expiryQuota).
+//
+// Each expiry costs about 0.1 ms in all, much of it Go's scheduler's: at
+// GOMAXPROCS 1 sysmon takes the P of a loop idle in epoll_wait, and every
+// wake-up after that costs thread switches and puts sysmon back to polling
+// every 20 µs. The same build on a runtime whose sysmon never slept under
+// 1 ms used 30–45% less CPU over the wave (perf stat, two runs each);
+// nothing the loop sets changes that.
 const (
-	maxExpiriesPerTick = 8
+	minExpiriesPerTick = 2
+	expireWaveTicks    = 1000
 	expireEvery        = time.Millisecond
 )
+
+// expiryQuota is how many of a sweep's n expired connections a tick acts
+// on in one loop.
+func expiryQuota(n int) int {
+	return max(minExpiriesPerTick, (n+expireWaveTicks-1)/expireWaveTicks)
+}
 
 // tick runs on gnet's ticker goroutine: wake the watched connections, and
 // every Sweep, those whose deadline has passed.
@@ -318,15 +336,16 @@ func (e *Engine) tick() time.Duration {
 				}
 			}
 			l.mu.Unlock()
+			l.quota = expiryQuota(len(l.expiring))
 		})
 	}
-	// The connections a sweep found are acted on maxExpiriesPerTick a loop
-	// a tick, without looking at all the others again. One whose deadline
+	// The connections a sweep found are acted on quota a loop a tick,
+	// without looking at all the others again. One whose deadline
 	// moved or was cleared since (its request went on, it closed) is left
 	// alone: the swap claims only a deadline that has passed.
 	behind := false
 	e.eachLoop(func(l *loop) {
-		for woken := 0; len(l.expiring) > 0 && woken < maxExpiriesPerTick; {
+		for woken := 0; len(l.expiring) > 0 && woken < l.quota; {
 			c := l.expiring[0]
 			l.expiring[0] = nil
 			l.expiring = l.expiring[1:]

@@ -205,12 +205,13 @@ func TestWatchFlagAndMapAgree(t *testing.T) {
 }
 
 // A storm of deadlines passing at once (connections opened together) is
-// acted on maxExpiriesPerTick at a time, and its wake-ups looked at
+// acted on a few at a time (expiryQuota), and its wake-ups looked at
 // maxWakesAtOnce per loop task: every connection still expires, once.
 func TestExpiryStormSpread(t *testing.T) {
 	p := &lineProto{closed: make(chan error, 1)}
 	e := start(t, p)
-	const n = 5*maxExpiriesPerTick + 7
+	const n = 5*minExpiriesPerTick + 7
+	require.Equal(t, minExpiriesPerTick, expiryQuota(n), "spread over ticks")
 	conns := make([]net.Conn, n)
 	for i := range conns {
 		c, err := net.Dial("tcp", e.Addr().String())
@@ -228,4 +229,22 @@ func TestExpiryStormSpread(t *testing.T) {
 		assert.Equal(t, "expired\n", string(line))
 	}
 	assert.EqualValues(t, n, p.expired.Load())
+}
+
+// The quota of expiries a tick grows with the sweep's list, so that any
+// list is acted on within expireWaveTicks ticks: a fixed quota would let
+// connections opened faster than it expires them pile up.
+func TestExpiryQuota(t *testing.T) {
+	for _, tc := range []struct{ n, want int }{
+		{0, minExpiriesPerTick},
+		{1, minExpiriesPerTick},
+		{2000, minExpiriesPerTick}, // slowloris: 2,000 over 1,000 ticks
+		{2 * expireWaveTicks, 2},
+		{2*expireWaveTicks + 1, 3},
+		{100_000, 100},
+	} {
+		q := expiryQuota(tc.n)
+		assert.Equal(t, tc.want, q, "n = %d", tc.n)
+		assert.LessOrEqual(t, tc.n, q*expireWaveTicks, "n = %d: within expireWaveTicks ticks", tc.n)
+	}
 }

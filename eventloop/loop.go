@@ -36,8 +36,10 @@ type loop struct {
 	pending []*Conn
 
 	// expiring are the connections the ticker's last sweep found past their
-	// deadline and has not acted on yet (Engine.tick). Ticker goroutine only.
+	// deadline and has not acted on yet (Engine.tick), quota of them a
+	// tick (expiryQuota). Ticker goroutine only.
 	expiring []*Conn
+	quota    int
 
 	// conns are the loop's open connections, for Engine.Each on other
 	// goroutines: under mu, which only the loop and Each take. open
@@ -120,7 +122,7 @@ func (l *loop) wake(c *Conn) {
 // I/O in between: gnet runs up to 256 queued tasks a round, those queued
 // meanwhile included, so a storm of wake-ups (Shutdown waking every
 // connection) still runs back to back. Expired connections are paced by
-// the ticker instead (maxExpiriesPerTick): pacing them on the loop, a
+// the ticker instead (expiryQuota): pacing them on the loop, a
 // chunk per round after its I/O, used half the CPU but left other clients
 // a longer tail (bench -faults -scenario slowloris, pooled: p99 2.2–4 ms
 // from the first 408 on, against 1–2.7 ms).
