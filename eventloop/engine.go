@@ -192,7 +192,8 @@ func (e *Engine) Dropped() int64 { return e.acc.dropped.Load() }
 // returns once no connection is being opened any more: after it, Open is
 // not called again. The connections queued in the listener when it is
 // called (established by the kernel) are accepted and opened first, on
-// Linux: a close would reset them. Not from a Handler callback (it may wait on the loop).
+// Linux: a close would reset them. Not from a Handler callback (it may
+// wait on the loop).
 func (e *Engine) StopAccepting() {
 	e.acc.close()
 	<-e.accepting
@@ -281,11 +282,12 @@ func (e *Engine) unwatch(c *Conn) {
 // p99 from the first 408 on was 8.9 ms on a new connection and 4.0 ms on a
 // kept-alive one at 64 every 5 ms, 3.3 and 1.6 ms at 8 every millisecond
 // (medians of six rounds; 0.5–1 ms while the connections were only held).
-// At 8, the median round's p99 beside them over the p99 alone still met
-// the 1.5× goal in 2 runs of 8 (inline and pooled, four runs each), where
-// net/http with the same header timeout met it in 3 of 3; at 2, in 3 of 4
-// (1.30/1.32 and 1.46/1.56 inline, 0.50/0.47 and 1.00/0.63 pooled, new
-// connection / kept-alive), the 2,000 answered over 1.5 s instead of 0.6.
+// At 8, the median round's p99 beside them over the p99 alone met the
+// 1.5× goal in 2 runs of 8 (inline and pooled, four runs each), where
+// net/http with the same header timeout met it in 3 of 3; at 2, in 4 of 8
+// (inline 1.07–1.46× new connection, 1.04–1.91× kept-alive; pooled
+// 0.50–1.65× and 0.47–2.13×), the 2,000 answered over 1.5 s instead of
+// 0.6: better, not reliably.
 //
 // A fixed number a tick would let an attacker who opens connections faster
 // than it expires them (2,000 a second a loop at 2) pile up expired ones,
