@@ -346,9 +346,8 @@ func (a *acceptor) close() {
 	a.closeOnce.Do(func() {
 		d, ok := a.ln.(deadliner)
 		n := 0
-		if ok && a.raw != nil {
-			// Through the listener's RawConn: a closed one reads nothing.
-			_ = a.raw.Control(func(fd uintptr) { n = acceptQueue(int(fd)) })
+		if ok {
+			n = a.queuedNow()
 		}
 		a.queued.Store(int32(n))
 		a.closed.Store(true)
@@ -358,6 +357,16 @@ func (a *acceptor) close() {
 		}
 		a.closeListener()
 	})
+}
+
+// queuedNow is the length of the listener's accept queue, read through its
+// RawConn: a closed listener reads 0.
+func (a *acceptor) queuedNow() int {
+	n := 0
+	if a.raw != nil {
+		_ = a.raw.Control(func(fd uintptr) { n = acceptQueue(int(fd)) })
+	}
+	return n
 }
 
 // closeListener closes the listener once: from close, or when run ends.
@@ -374,14 +383,16 @@ const queuedWait = 200 * time.Millisecond
 // queue when close began, before run closes the listener. Those that
 // complete their handshake after are refused by the close, as any new
 // connection. Out of descriptors (guarded), they are left to the close:
-// accepting them would fail anyway. Accept loop only.
+// accepting them would fail anyway. The queue is read again before each
+// Accept: run may have taken one of them before its Accept woke, and
+// waiting queuedWait for it would delay the drain. Accept loop only.
 func (a *acceptor) takeQueued() {
 	n := a.queued.Load()
 	d, ok := a.ln.(deadliner)
 	if n <= 0 || !ok || a.guarded.Load() || d.SetDeadline(time.Now().Add(queuedWait)) != nil {
 		return
 	}
-	for ; n > 0; n-- {
+	for ; n > 0 && a.queuedNow() > 0; n-- {
 		c, err := a.ln.Accept()
 		if err != nil {
 			return

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -122,4 +123,45 @@ func TestCloseTakesTheQueuedConnections(t *testing.T) {
 	}
 	_, err = net.Dial("tcp", ln.Addr().String())
 	assert.ErrorIs(t, err, syscall.ECONNREFUSED, "the listener is closed once they are taken")
+}
+
+// timeoutCounter counts the Accepts that ended at their deadline.
+type timeoutCounter struct {
+	*net.TCPListener
+	timeouts atomic.Int32
+}
+
+func (l *timeoutCounter) Accept() (net.Conn, error) {
+	c, err := l.TCPListener.Accept()
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		l.timeouts.Add(1)
+	}
+	return c, err
+}
+
+// A connection counted in the queue by close may be taken by run's own
+// Accept before the deadline wakes it: takeQueued reads the queue again
+// before each Accept, and does not wait out queuedWait for one that is no
+// longer there.
+func TestCloseTakesNoMoreThanIsQueued(t *testing.T) {
+	tl, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	require.NoError(t, err)
+	ln := &timeoutCounter{TCPListener: tl}
+	var handed atomic.Int32
+	a := newAcceptor(ln, func(c net.Conn) error { handed.Add(1); return c.Close() }, slog.New(slog.DiscardHandler))
+	for range 3 {
+		c, err := net.Dial("tcp", tl.Addr().String())
+		require.NoError(t, err)
+		defer c.Close()
+	}
+	require.Eventually(t, func() bool { return acceptQueue(a.lnfd) == 3 }, 5*time.Second, time.Millisecond)
+	a.close() // counts 3
+	_ = tl.SetDeadline(time.Time{})
+	early, err := tl.Accept() // as run's Accept would, just before the deadline woke it
+	require.NoError(t, err)
+	defer early.Close()
+	_ = tl.SetDeadline(time.Now())
+	require.NoError(t, a.run())
+	assert.EqualValues(t, 2, handed.Load(), "the two still queued were handed over")
+	assert.EqualValues(t, 1, ln.timeouts.Load(), "only the wake-up ended at a deadline")
 }
