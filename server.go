@@ -300,8 +300,9 @@ func (s *Server) Addr() net.Addr {
 
 // Shutdown drains the server: the listener closes first, so new
 // connections are refused (a client can retry elsewhere) rather than
-// accepted and dropped (those already in its accept queue, established,
-// are accepted and answered first, on Linux); then idle connections are closed, requests in
+// accepted and dropped (on Linux, those already in the accept queue of a
+// listener the loops serve, established, are accepted and answered
+// first); then idle connections are closed, requests in
 // progress finished with Connection: close on their response, and pooled
 // handlers waited for. Hijacked connections (WebSockets) are not waited
 // for: their handlers hear of Shutdown through Request.ShuttingDown and
