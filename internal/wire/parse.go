@@ -1,6 +1,9 @@
 package wire
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+)
 
 // Parse parses one request at the start of buf.
 //
@@ -374,9 +377,7 @@ func parseField(buf []byte, p, sectionStart, max int) (Field, int, error) {
 	name := Span{int32(p), int32(i)}
 	i++
 	vs := i
-	for i < len(buf) && valueTable[buf[i]] {
-		i++
-	}
+	i = valueEnd(buf, i)
 	if i-sectionStart > max {
 		return Field{}, 0, ErrHeadersTooLarge
 	}
@@ -399,6 +400,33 @@ func parseField(buf []byte, p, sectionStart, max int) (Field, int, error) {
 	}
 	vs, ve = trimOWS(buf, vs, ve)
 	return Field{Name: name, Value: Span{int32(vs), int32(ve)}}, i + 1, nil
+}
+
+// valueEnd is the index of the first byte at or after i that is not a
+// field-value byte (valueTable), len(buf) if none. Values are most of a
+// head's bytes (User-Agent, Accept, Cookie), so it looks at eight bytes at
+// a time while none of them is a control byte (HTAB included) or DEL, then
+// finds the exact byte one at a time: the same index as a byte-by-byte scan.
+func valueEnd(buf []byte, i int) int {
+	for i+8 <= len(buf) && plainValueWord(binary.LittleEndian.Uint64(buf[i:])) {
+		i += 8
+	}
+	for i < len(buf) && valueTable[buf[i]] {
+		i++
+	}
+	return i
+}
+
+// plainValueWord reports whether none of the eight bytes in x is below 0x20
+// or 0x7F (DEL): each is then a field-value byte. The tests are the classic
+// word-at-a-time ones ("has a byte less than n", "has a zero byte"), exact
+// as a yes or no.
+func plainValueWord(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	below := (x - ones*0x20) &^ x & highs
+	d := x ^ (ones * 0x7f)
+	del := (d - ones) &^ d & highs
+	return below|del == 0
 }
 
 // teState collects Transfer-Encoding codings across repeated fields.

@@ -422,3 +422,31 @@ func TestWant(t *testing.T) {
 		})
 	}
 }
+
+// valueEnd stops where a byte-by-byte scan does: every byte value, at
+// every position of a value long enough for several words, and at its end.
+func TestValueEndMatchesByteScan(t *testing.T) {
+	naive := func(buf []byte, i int) int {
+		for i < len(buf) && valueTable[buf[i]] {
+			i++
+		}
+		return i
+	}
+	base := []byte("Mozilla/5.0 (X11; Linux x86_64) \xc3\xa9 rv:109.0 Gecko/20100101")
+	for n := 0; n <= len(base); n++ {
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				buf := append([]byte(nil), base[:n]...)
+				buf[pos] = byte(c)
+				for _, start := range []int{0, 1, 7} {
+					if start > n {
+						continue
+					}
+					if got, want := valueEnd(buf, start), naive(buf, start); got != want {
+						t.Fatalf("%q from %d: valueEnd %d, byte scan %d", buf, start, got, want)
+					}
+				}
+			}
+		}
+	}
+}
