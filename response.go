@@ -252,7 +252,7 @@ func (h *ResponseHeader) Add(key, value string) {
 	if !ok {
 		return
 	}
-	if strings.IndexByte(value, '\r') >= 0 || strings.IndexByte(value, '\n') >= 0 {
+	if wire.HasLineBreak(value) {
 		value = strings.NewReplacer("\r", " ", "\n", " ").Replace(value)
 	}
 	h.have |= k

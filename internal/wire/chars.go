@@ -105,3 +105,32 @@ func Tokens(b []byte, fn func(tok []byte) bool) {
 		start = i + 1
 	}
 }
+
+// HasLineBreak reports whether s holds a CR or an LF, which a header value
+// the server sends must not (response splitting). It looks at eight bytes
+// at a time while none of them is a control byte, the rest one at a time:
+// a value's bytes are rarely controls, and two IndexByte calls cost more
+// on the short values a handler sets.
+func HasLineBreak(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if hasByteBelow(x, 0x20) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] == '\r' || s[i] == '\n' {
+			return true
+		}
+	}
+	return false
+}
+
+// hasByteBelow reports whether one of the eight bytes of x is below n
+// (n <= 0x80): the word-at-a-time test, exact as a yes or no.
+func hasByteBelow(x uint64, n byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	return (x-ones*uint64(n))&^x&highs != 0
+}

@@ -418,15 +418,11 @@ func valueEnd(buf []byte, i int) int {
 }
 
 // plainValueWord reports whether none of the eight bytes in x is below 0x20
-// or 0x7F (DEL): each is then a field-value byte. The tests are the classic
-// word-at-a-time ones ("has a byte less than n", "has a zero byte"), exact
-// as a yes or no.
+// or 0x7F (DEL): each is then a field-value byte. A byte of x^0x7F7F… is
+// below 1, zero, where x has DEL.
 func plainValueWord(x uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	below := (x - ones*0x20) &^ x & highs
-	d := x ^ (ones * 0x7f)
-	del := (d - ones) &^ d & highs
-	return below|del == 0
+	const ones = 0x0101010101010101
+	return !hasByteBelow(x, 0x20) && !hasByteBelow(x^(ones*0x7f), 1) // no control byte, no DEL
 }
 
 // teState collects Transfer-Encoding codings across repeated fields.

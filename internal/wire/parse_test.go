@@ -450,3 +450,21 @@ func TestValueEndMatchesByteScan(t *testing.T) {
 		}
 	}
 }
+
+// HasLineBreak finds a CR or LF wherever it is, whatever surrounds it.
+func TestHasLineBreak(t *testing.T) {
+	base := "text/html; charset=utf-8, \xc3\xa9\ttabbed, max-age=3600, public"
+	for n := 0; n <= len(base); n++ {
+		assert.False(t, HasLineBreak(base[:n]), "%q", base[:n])
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(base[:n])
+				b[pos] = byte(c)
+				want := bytes.ContainsAny(b, "\r\n")
+				if got := HasLineBreak(string(b)); got != want {
+					t.Fatalf("%q: HasLineBreak %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+}
