@@ -284,7 +284,7 @@ func (e *Engine) unwatch(c *Conn) {
 // (medians of six rounds; 0.5–1 ms while the connections were only held).
 // At 8, the median round's p99 beside them over the p99 alone met the
 // 1.5× goal in 2 runs of 8 (inline and pooled, four runs each), where
-// net/http with the same header timeout met it in 3 of 3; at 2, in 4 of 8
+// net/http with the same header timeout met it in 3 of 3; at 2, in 5 of 8
 // (inline 1.07–1.46× new connection, 1.04–1.91× kept-alive; pooled
 // 0.50–1.65× and 0.47–2.13×), the 2,000 answered over 1.5 s instead of
 // 0.6: better, not reliably.
