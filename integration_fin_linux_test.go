@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/kahttp/kahttp"
+	"github.com/kahttp/kahttp/internal/tcpinfo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 )
 
 // TestIntegrationCloseSendsFINWithAnswer: an answer that ends its
@@ -50,13 +50,10 @@ func TestIntegrationCloseSendsFINWithAnswer(t *testing.T) {
 	})
 }
 
-// segmentsIn is how many TCP segments c's socket has received.
+// segmentsIn is how many TCP segments c has received.
 func segmentsIn(t *testing.T, c *net.TCPConn) uint32 {
 	t.Helper()
-	rc, err := c.SyscallConn()
+	n, err := tcpinfo.SegmentsIn(c)
 	require.NoError(t, err)
-	var info *unix.TCPInfo
-	require.NoError(t, rc.Control(func(fd uintptr) { info, err = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) }))
-	require.NoError(t, err)
-	return info.Segs_in
+	return n
 }

@@ -362,11 +362,10 @@ func (a *acceptor) close() {
 // queuedNow is the length of the listener's accept queue, read through its
 // RawConn: a closed listener reads 0.
 func (a *acceptor) queuedNow() int {
-	n := 0
-	if a.raw != nil {
-		_ = a.raw.Control(func(fd uintptr) { n = acceptQueue(int(fd)) })
+	if a.raw == nil {
+		return 0
 	}
-	return n
+	return acceptQueue(a.raw)
 }
 
 // closeListener closes the listener once: from close, or when run ends.

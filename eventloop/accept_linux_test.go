@@ -102,7 +102,7 @@ func TestCloseTakesTheQueuedConnections(t *testing.T) {
 		require.NoError(t, err)
 		clients = append(clients, c)
 	}
-	require.Eventually(t, func() bool { return acceptQueue(a.lnfd) == queued }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return a.queuedNow() == queued }, 5*time.Second, time.Millisecond)
 
 	a.close()
 	done := make(chan error, 1)
@@ -154,7 +154,7 @@ func TestCloseTakesNoMoreThanIsQueued(t *testing.T) {
 		require.NoError(t, err)
 		defer c.Close()
 	}
-	require.Eventually(t, func() bool { return acceptQueue(a.lnfd) == 3 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return a.queuedNow() == 3 }, 5*time.Second, time.Millisecond)
 	a.close() // counts 3
 	_ = tl.SetDeadline(time.Time{})
 	early, err := tl.Accept() // as run's Accept would, just before the deadline woke it

@@ -8,20 +8,17 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/kahttp/kahttp/internal/tcpinfo"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 )
 
-// segmentsIn is how many TCP segments the client's socket has received.
+// segmentsIn is how many TCP segments c has received.
 func segmentsIn(t *testing.T, c *net.TCPConn) uint32 {
 	t.Helper()
-	rc, err := c.SyscallConn()
+	n, err := tcpinfo.SegmentsIn(c)
 	require.NoError(t, err)
-	var info *unix.TCPInfo
-	require.NoError(t, rc.Control(func(fd uintptr) { info, err = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) }))
-	require.NoError(t, err)
-	return info.Segs_in
+	return n
 }
 
 // A closing connection's last bytes leave with the FIN in their last
